@@ -1,0 +1,23 @@
+import { loadConfigFile } from '../config/load.js';
+import type { Output } from './output.js';
+
+/** `understudy check <file>`: validates a config without starting anything. Returns the exit code. */
+export function check(path: string | undefined, out: Output, env: Record<string, string | undefined> = process.env): number {
+  if (!path) {
+    out.error('usage: understudy check <config.yaml>');
+    return 2;
+  }
+  try {
+    const config = loadConfigFile(path, { env });
+    const routes = Object.values(config.routes);
+    out.info(`${path}: ok — ${Object.keys(config.providers).length} provider(s), ${routes.length} route(s)`);
+    for (const route of routes) {
+      const rungs = route.ladder.map((r) => (r.type === 'static' ? 'static' : r.targets.join(' | '))).join('  →  ');
+      out.info(`  ${route.name}: ${rungs}`);
+    }
+    return 0;
+  } catch (error) {
+    out.error(error instanceof Error ? error.message : String(error));
+    return 1;
+  }
+}

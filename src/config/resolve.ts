@@ -1,0 +1,130 @@
+import {
+  DEFAULT_DEADLINE_MS,
+  DEFAULT_POLICY,
+  DEFAULT_RETRIES,
+  DEFAULT_TIMEOUTS,
+  type Policy,
+  type Timeouts,
+} from '../engine/route.js';
+import type { RawConfig, RawPolicy, RawRoute, RawTimeouts } from './schema.js';
+import { Secret } from './secret.js';
+import type { Config, ProviderConfig, RouteConfig, RungConfig } from './types.js';
+
+export interface ResolveProblem {
+  path: (string | number)[];
+  message: string;
+}
+
+export const DEFAULT_BODY_LIMIT_BYTES = 10 * 1024 * 1024;
+export const DEFAULT_PORT = 4100;
+
+/** Phase two: the schema-valid file becomes a Config with no optionals and checked cross-references. */
+export function resolveConfig(raw: RawConfig, source: string): { config: Config; problems: ResolveProblem[] } {
+  const problems: ResolveProblem[] = [];
+  const defaultTimeouts = mergeTimeouts(DEFAULT_TIMEOUTS, raw.defaults?.timeouts);
+  const defaultPolicy = mergePolicy(DEFAULT_POLICY, raw.defaults?.policy);
+  const defaults = {
+    timeouts: defaultTimeouts,
+    retries: raw.defaults?.retries ?? DEFAULT_RETRIES,
+    deadlineMs: raw.defaults?.deadline_ms ?? DEFAULT_DEADLINE_MS,
+    policy: defaultPolicy,
+  };
+
+  const providers: Record<string, ProviderConfig> = {};
+  for (const [name, p] of Object.entries(raw.providers)) {
+    providers[name] = {
+      name,
+      type: p.type,
+      baseUrl: p.base_url,
+      apiKey: p.api_key ? new Secret(p.api_key) : undefined,
+      headers: p.headers ?? {},
+      streamUpstream: p.stream_upstream ?? true,
+    };
+  }
+
+  const routes: Record<string, RouteConfig> = {};
+  for (const [name, r] of Object.entries(raw.routes)) {
+    routes[name] = resolveRoute(name, r, defaults, providers, problems);
+  }
+
+  const config: Config = {
+    source,
+    server: {
+      host: raw.server?.host ?? '127.0.0.1',
+      port: raw.server?.port ?? DEFAULT_PORT,
+      bodyLimitBytes: raw.server?.body_limit_bytes ?? DEFAULT_BODY_LIMIT_BYTES,
+    },
+    logging: { level: raw.logging?.level ?? 'info' },
+    defaults,
+    providers,
+    routes,
+  };
+  return { config, problems };
+}
+
+function resolveRoute(
+  name: string,
+  r: RawRoute,
+  defaults: Config['defaults'],
+  providers: Record<string, ProviderConfig>,
+  problems: ResolveProblem[],
+): RouteConfig {
+  const timeouts = mergeTimeouts(defaults.timeouts, r.timeouts);
+  const retries = r.retries ?? defaults.retries;
+  const ladder: RungConfig[] = [];
+  r.ladder.forEach((rung, i) => {
+    const at: (string | number)[] = ['routes', name, 'ladder', i];
+    if (ladder.some((earlier) => earlier.type === 'static')) {
+      problems.push({ path: at, message: 'unreachable: a static rung always answers, so it must be the last rung' });
+    }
+    if ('static' in rung) {
+      ladder.push({ type: 'static', content: rung.static });
+      return;
+    }
+    const targets = typeof rung.targets === 'string' ? [rung.targets] : rung.targets;
+    const seen = new Set<string>();
+    targets.forEach((target, j) => {
+      const provider = target.slice(0, target.indexOf('/'));
+      const targetPath = typeof rung.targets === 'string' ? [...at, 'targets'] : [...at, 'targets', j];
+      if (!providers[provider]) {
+        const known = Object.keys(providers);
+        problems.push({
+          path: targetPath,
+          message: `unknown provider '${provider}' in '${target}' (expected one of: ${known.length ? known.join(', ') : 'none configured'})`,
+        });
+      }
+      if (seen.has(target)) problems.push({ path: targetPath, message: `'${target}' appears twice in this rung` });
+      seen.add(target);
+    });
+    ladder.push({ type: 'targets', targets, timeouts: mergeTimeouts(timeouts, rung.timeouts), retries: rung.retries ?? retries });
+  });
+  return {
+    name,
+    ladder,
+    deadlineMs: r.deadline_ms ?? defaults.deadlineMs,
+    timeouts,
+    retries,
+    policy: mergePolicy(defaults.policy, r.policy),
+  };
+}
+
+function mergeTimeouts(base: Timeouts, raw: RawTimeouts | undefined): Timeouts {
+  return {
+    headersMs: raw?.headers_ms ?? base.headersMs,
+    firstTokenMs: raw?.first_token_ms ?? base.firstTokenMs,
+    stallMs: raw?.stall_ms ?? base.stallMs,
+    totalMs: raw?.total_ms ?? base.totalMs,
+  };
+}
+
+function mergePolicy(base: Policy, raw: RawPolicy | undefined): Policy {
+  return {
+    maxRetryWaitMs: raw?.max_retry_wait_ms ?? base.maxRetryWaitMs,
+    backoffBaseMs: raw?.backoff_base_ms ?? base.backoffBaseMs,
+    backoffMaxMs: raw?.backoff_max_ms ?? base.backoffMaxMs,
+    rateLimitCooldownMs: raw?.rate_limit_cooldown_ms ?? base.rateLimitCooldownMs,
+    quotaCooldownMs: raw?.quota_cooldown_ms ?? base.quotaCooldownMs,
+    misconfiguredCooldownMs: raw?.misconfigured_cooldown_ms ?? base.misconfiguredCooldownMs,
+    fallbackOnContentPolicy: raw?.fallback_on_content_policy ?? base.fallbackOnContentPolicy,
+  };
+}

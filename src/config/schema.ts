@@ -1,0 +1,86 @@
+import { z } from 'zod';
+
+/** The YAML file's schema. Strict: an unknown key is an error naming its path. */
+
+const positiveMs = z.number().int().positive();
+
+export const timeoutsSchema = z.strictObject({
+  headers_ms: positiveMs.optional(),
+  first_token_ms: positiveMs.optional(),
+  stall_ms: positiveMs.optional(),
+  total_ms: positiveMs.optional(),
+});
+
+export const policySchema = z.strictObject({
+  max_retry_wait_ms: z.number().int().nonnegative().optional(),
+  backoff_base_ms: z.number().int().nonnegative().optional(),
+  backoff_max_ms: z.number().int().nonnegative().optional(),
+  rate_limit_cooldown_ms: z.number().int().nonnegative().optional(),
+  quota_cooldown_ms: z.number().int().nonnegative().optional(),
+  misconfigured_cooldown_ms: z.number().int().nonnegative().optional(),
+  fallback_on_content_policy: z.boolean().optional(),
+});
+
+export const PROVIDER_TYPES = ['openai', 'openai-compatible'] as const;
+
+export const providerSchema = z.strictObject({
+  type: z.enum(PROVIDER_TYPES),
+  base_url: z.url({ protocol: /^https?$/, error: 'expected an http(s) URL' }),
+  api_key: z.string().min(1).optional(),
+  headers: z.record(z.string(), z.string()).optional(),
+  stream_upstream: z.boolean().optional(),
+});
+
+const targetRef = z.string().regex(/^[^/\s]+\/\S+$/, 'expected "provider/model"');
+
+export const liveRungSchema = z.strictObject({
+  targets: z.union([targetRef, z.array(targetRef).min(1)]),
+  timeouts: timeoutsSchema.optional(),
+  retries: z.number().int().min(0).max(10).optional(),
+});
+
+export const staticRungSchema = z.strictObject({
+  static: z.string().min(1),
+});
+
+export const rungSchema = z.union([liveRungSchema, staticRungSchema], {
+  error: 'expected a rung: { targets: [provider/model, ...] } or { static: "text" }',
+});
+
+export const routeSchema = z.strictObject({
+  ladder: z.array(rungSchema).min(1, 'a ladder needs at least one rung'),
+  deadline_ms: positiveMs.optional(),
+  timeouts: timeoutsSchema.optional(),
+  retries: z.number().int().min(0).max(10).optional(),
+  policy: policySchema.optional(),
+});
+
+export const configSchema = z.strictObject({
+  server: z
+    .strictObject({
+      host: z.string().min(1).optional(),
+      port: z.number().int().min(0).max(65535).optional(),
+      body_limit_bytes: z.number().int().positive().optional(),
+    })
+    .optional(),
+  logging: z
+    .strictObject({
+      level: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).optional(),
+    })
+    .optional(),
+  defaults: z
+    .strictObject({
+      timeouts: timeoutsSchema.optional(),
+      retries: z.number().int().min(0).max(10).optional(),
+      deadline_ms: positiveMs.optional(),
+      policy: policySchema.optional(),
+    })
+    .optional(),
+  providers: z.record(z.string().regex(/^[A-Za-z0-9_.-]+$/, 'provider names use letters, digits, _ . -'), providerSchema),
+  routes: z.record(z.string().min(1), routeSchema),
+});
+
+export type RawConfig = z.infer<typeof configSchema>;
+export type RawTimeouts = z.infer<typeof timeoutsSchema>;
+export type RawPolicy = z.infer<typeof policySchema>;
+export type RawRoute = z.infer<typeof routeSchema>;

@@ -1,0 +1,38 @@
+import type { Policy, Timeouts } from '../engine/route.js';
+import type { PROVIDER_TYPES } from './schema.js';
+import type { Secret } from './secret.js';
+
+export type ProviderType = (typeof PROVIDER_TYPES)[number];
+
+export interface ProviderConfig {
+  name: string;
+  type: ProviderType;
+  baseUrl: string;
+  apiKey: Secret | undefined;
+  headers: Record<string, string>;
+  streamUpstream: boolean;
+}
+
+export type RungConfig =
+  | { type: 'targets'; targets: string[]; timeouts: Timeouts; retries: number }
+  | { type: 'static'; content: string };
+
+export interface RouteConfig {
+  name: string;
+  ladder: RungConfig[];
+  deadlineMs: number;
+  timeouts: Timeouts;
+  retries: number;
+  policy: Policy;
+}
+
+/** A validated configuration: no optionals, every cross-reference checked. */
+export interface Config {
+  /** Where it came from (a file path, or `demo`). */
+  source: string;
+  server: { host: string; port: number; bodyLimitBytes: number };
+  logging: { level: 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal' | 'silent' };
+  defaults: { timeouts: Timeouts; retries: number; deadlineMs: number; policy: Policy };
+  providers: Record<string, ProviderConfig>;
+  routes: Record<string, RouteConfig>;
+}

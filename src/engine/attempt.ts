@@ -1,0 +1,65 @@
+import type { FailureKind } from '../canonical/failure.js';
+import type { DecisionAction } from './decision.js';
+
+/** Why an attempt was started. */
+export type AttemptReason = 'primary' | 'retry' | 'fallback';
+
+/** One serialisable record per upstream attempt (or skipped candidate). */
+export interface AttemptRecord {
+  ordinal: number;
+  target: string;
+  rung: number;
+  reason: AttemptReason;
+  /** `skipped` means the candidate was passed over without a call (e.g. cooling down). */
+  outcome: 'ok' | 'failed' | 'skipped';
+  startedAt: number;
+  headersAt?: number;
+  firstTokenAt?: number;
+  endedAt: number;
+  failure?: {
+    kind: FailureKind;
+    status?: number;
+    code?: string;
+    message: string;
+    retryAfterMs?: number;
+  };
+  decision?: { action: DecisionAction; rule: string; delayMs?: number; cooldownMs?: number };
+  /** Why a candidate was skipped. */
+  skipReason?: string;
+}
+
+/** The whole request, as every view (headers, log, metrics) sees it. */
+export interface RequestRecord {
+  requestId: string;
+  route: string;
+  stream: boolean;
+  startedAt: number;
+  endedAt: number;
+  /** HTTP status the client received. */
+  status: number;
+  /** `provider/model` that served, when one did (`understudy/static` for a static rung). */
+  servedBy?: string;
+  degraded: boolean;
+  /** The stream ended with an error event after output had been sent. */
+  streamError?: FailureKind;
+  attempts: AttemptRecord[];
+  /** Set when the gateway rejected the request before any attempt (bad input, unknown model). */
+  rejected?: string;
+}
+
+/** FailureKinds that moved the request along the ladder, in order, without repeats. */
+export function fallbackReasons(attempts: readonly AttemptRecord[]): FailureKind[] {
+  const out: FailureKind[] = [];
+  for (const attempt of attempts) {
+    const kind = attempt.outcome === 'failed' ? attempt.failure?.kind : undefined;
+    if (kind && !out.includes(kind)) out.push(kind);
+  }
+  return out;
+}
+
+/** Upstream calls actually made (skipped candidates are not attempts). */
+export function attemptCount(attempts: readonly AttemptRecord[]): number {
+  let n = 0;
+  for (const attempt of attempts) if (attempt.outcome !== 'skipped') n++;
+  return n;
+}

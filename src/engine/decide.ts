@@ -1,0 +1,94 @@
+import type { FailureDetails } from '../canonical/failure.js';
+import { backoffDelay } from './backoff.js';
+import type { Decision } from './decision.js';
+import type { Policy } from './route.js';
+
+/** Everything `decide` may look at about the attempt that just failed. */
+export interface DecideInput {
+  failure: FailureDetails;
+  /** Retries already made on this target within this rung. */
+  retriesUsed: number;
+  /** The rung's retry allowance. */
+  retriesAllowed: number;
+  /** Milliseconds left before the request's deadline. */
+  remainingMs: number;
+  /** Output has already been sent to the client (a streaming answer is under way). */
+  committed: boolean;
+  /** A uniform number in [0, 1) for jitter, supplied by the caller. */
+  random: number;
+}
+
+/**
+ * The fallback decision. Pure: the same input always gives the same decision.
+ * Read this during an incident: one row per FailureKind, no defaults, no hidden state.
+ */
+export function decide(input: DecideInput, policy: Policy): Decision {
+  const { failure, retriesUsed, retriesAllowed, remainingMs } = input;
+  const canRetry = retriesUsed < retriesAllowed;
+
+  if (input.committed && failure.kind !== 'client_cancelled') {
+    // Output already reached the client: another target cannot silently take over (no splice
+    // yet), and the stream must end with an explicit error, never as a truncated success.
+    return { action: 'stop', rule: 'committed_stream' };
+  }
+
+  switch (failure.kind) {
+    case 'rate_limited': {
+      const wait = failure.retryAfterMs;
+      if (wait === undefined) {
+        return { action: 'next_target', cooldownMs: policy.rateLimitCooldownMs, rule: 'rate_limited_no_retry_after' };
+      }
+      if (canRetry && wait <= policy.maxRetryWaitMs && wait < remainingMs) {
+        return { action: 'retry_same', delayMs: wait, rule: 'rate_limited_short_wait' };
+      }
+      return { action: 'next_target', cooldownMs: wait, rule: 'rate_limited_long_wait' };
+    }
+    case 'quota_exhausted':
+      return { action: 'next_target', cooldownMs: policy.quotaCooldownMs, rule: 'quota_exhausted' };
+    case 'overloaded':
+    case 'server_error': {
+      const delay = failure.retryAfterMs ?? backoffDelay(retriesUsed, policy.backoffBaseMs, policy.backoffMaxMs, input.random);
+      if (canRetry && delay <= policy.maxRetryWaitMs && delay < remainingMs) {
+        return { action: 'retry_same', delayMs: delay, rule: 'transient_retry' };
+      }
+      return { action: 'next_target', rule: 'transient_exhausted' };
+    }
+    case 'connection':
+      if (canRetry) return { action: 'retry_same', delayMs: 0, rule: 'connection_retry' };
+      return { action: 'next_target', rule: 'connection_exhausted' };
+    case 'timeout_headers':
+    case 'timeout_first_token':
+      return { action: 'next_target', rule: 'silent_target' };
+    case 'stream_stalled':
+    case 'stream_cut':
+      return { action: 'next_target', rule: 'stream_failed_before_output' };
+    case 'malformed_response':
+    case 'empty_output':
+    case 'contract_violation':
+      return { action: 'next_target', rule: 'bad_output' };
+    case 'context_window':
+      return { action: 'skip_to', match: 'other_model', rule: 'context_window' };
+    case 'content_policy':
+      if (policy.fallbackOnContentPolicy) return { action: 'next_target', rule: 'content_policy_opt_in' };
+      return { action: 'stop', rule: 'content_policy' };
+    case 'upstream_auth':
+    case 'model_not_found':
+      return { action: 'next_target', cooldownMs: policy.misconfiguredCooldownMs, rule: 'misconfigured_target' };
+    case 'unsupported_parameter':
+      return { action: 'next_target', rule: 'unsupported_parameter' };
+    case 'invalid_request':
+      return { action: 'stop', rule: 'invalid_request' };
+    case 'budget_exceeded':
+      return { action: 'degrade', rule: 'budget_exceeded' };
+    case 'deadline_exceeded':
+      return { action: 'degrade', rule: 'deadline_exceeded' };
+    case 'client_cancelled':
+      return { action: 'stop', rule: 'client_cancelled' };
+    default:
+      return assertNever(failure.kind);
+  }
+}
+
+function assertNever(value: never): never {
+  throw new Error(`unhandled FailureKind: ${String(value)}`);
+}

@@ -1,0 +1,77 @@
+import type { Target } from '../providers/target.js';
+
+/** Per-attempt time limits. See docs/configuration.md for what each one guards. */
+export interface Timeouts {
+  /** Connecting and receiving response headers of a streaming upstream call. */
+  headersMs: number;
+  /** From response headers to the first output delta (reasoning deltas count, keep-alives do not). */
+  firstTokenMs: number;
+  /** Longest silence between output deltas. */
+  stallMs: number;
+  /** Whole attempt. */
+  totalMs: number;
+}
+
+/** The policy knobs `decide()` reads. Every route has one; defaults in `DEFAULT_POLICY`. */
+export interface Policy {
+  /** A Retry-After at most this long is waited out on the same target; a longer one moves on. */
+  maxRetryWaitMs: number;
+  backoffBaseMs: number;
+  backoffMaxMs: number;
+  /** Cooldown after a 429 that named no Retry-After. */
+  rateLimitCooldownMs: number;
+  /** Cooldown after `insufficient_quota` / spend caps. */
+  quotaCooldownMs: number;
+  /** Cooldown after `upstream_auth` / `model_not_found`. */
+  misconfiguredCooldownMs: number;
+  /** Route content-policy refusals to the next target instead of returning them. Off by default. */
+  fallbackOnContentPolicy: boolean;
+}
+
+export const DEFAULT_POLICY: Policy = {
+  maxRetryWaitMs: 2_000,
+  backoffBaseMs: 250,
+  backoffMaxMs: 4_000,
+  rateLimitCooldownMs: 1_000,
+  quotaCooldownMs: 10 * 60_000,
+  misconfiguredCooldownMs: 5 * 60_000,
+  fallbackOnContentPolicy: false,
+};
+
+/** Generous defaults: they must not kill slow reasoning models. */
+export const DEFAULT_TIMEOUTS: Timeouts = {
+  headersMs: 15_000,
+  firstTokenMs: 120_000,
+  stallMs: 60_000,
+  totalMs: 600_000,
+};
+
+export const DEFAULT_DEADLINE_MS = 600_000;
+export const DEFAULT_RETRIES = 1;
+
+export interface LiveRung {
+  type: 'targets';
+  targets: Target[];
+  timeouts: Timeouts;
+  /** Extra attempts on the same target for transient failures. */
+  retries: number;
+  /** Where this rung came from (for logs): the route's ladder or a request's fallback_models. */
+  origin: 'route' | 'request';
+}
+
+export interface StaticRung {
+  type: 'static';
+  content: string;
+}
+
+export type Rung = LiveRung | StaticRung;
+
+export interface Route {
+  name: string;
+  ladder: Rung[];
+  deadlineMs: number;
+  policy: Policy;
+  /** Timeouts and retries for rungs built from a request's fallback_models. */
+  defaultTimeouts: Timeouts;
+  defaultRetries: number;
+}

@@ -1,0 +1,124 @@
+import { UpstreamFailure, isUpstreamFailure, type FailureKind } from '../canonical/failure.js';
+import type { Clock } from './clock.js';
+import type { Timeouts } from './route.js';
+
+export type AttemptPhase = 'headers' | 'body';
+
+interface Limit {
+  at: number;
+  kind: FailureKind;
+  message: string;
+}
+
+/**
+ * Guards one attempt: owns its AbortController, and fails whatever the attempt is waiting for
+ * when the earliest applicable limit passes (headers, first token, stall, attempt total, request
+ * deadline). On expiry it aborts the upstream request with the classified failure as reason.
+ */
+export class AttemptWatch {
+  private readonly controller = new AbortController();
+  readonly startedAt: number;
+  headersAt: number | undefined;
+  firstOutputAt: number | undefined;
+  private lastOutputAt: number | undefined;
+  private readonly unlink: () => void;
+
+  constructor(
+    private readonly clock: Clock,
+    private readonly timeouts: Timeouts,
+    private readonly deadlineAt: number,
+    /** Whether headers arrive before generation (so `headersMs` applies). */
+    private readonly headersEarly: boolean,
+    parent: AbortSignal,
+  ) {
+    this.startedAt = clock.now();
+    const onParentAbort = (): void => this.abort(clientCancelled());
+    if (parent.aborted) onParentAbort();
+    else parent.addEventListener('abort', onParentAbort, { once: true });
+    this.unlink = () => parent.removeEventListener('abort', onParentAbort);
+  }
+
+  get signal(): AbortSignal {
+    return this.controller.signal;
+  }
+
+  markHeaders(): void {
+    this.headersAt = this.clock.now();
+  }
+
+  markOutput(): void {
+    const now = this.clock.now();
+    if (this.firstOutputAt === undefined) this.firstOutputAt = now;
+    this.lastOutputAt = now;
+  }
+
+  abort(failure: UpstreamFailure): void {
+    if (!this.controller.signal.aborted) this.controller.abort(failure);
+  }
+
+  /** Stops listening to the parent signal. Call once the attempt is over. */
+  dispose(): void {
+    this.unlink();
+  }
+
+  /** Awaits `promise`, or fails with the first limit to expire, aborting the upstream call. */
+  within<T>(promise: Promise<T>, phase: AttemptPhase): Promise<T> {
+    const signal = this.controller.signal;
+    if (signal.aborted) {
+      promise.catch(() => undefined);
+      return Promise.reject(signal.reason);
+    }
+    const limit = this.nextLimit(phase);
+    return new Promise<T>((resolve, reject) => {
+      const onAbort = (): void => {
+        cancel();
+        reject(signal.reason);
+      };
+      const cancel = this.clock.setTimer(() => {
+        signal.removeEventListener('abort', onAbort);
+        const failure = new UpstreamFailure({ kind: limit.kind, message: limit.message });
+        this.abort(failure);
+        reject(failure);
+      }, limit.at - this.clock.now());
+      signal.addEventListener('abort', onAbort, { once: true });
+      promise.then(
+        (value) => {
+          cancel();
+          signal.removeEventListener('abort', onAbort);
+          resolve(value);
+        },
+        (error: unknown) => {
+          cancel();
+          signal.removeEventListener('abort', onAbort);
+          reject(signal.aborted && isUpstreamFailure(signal.reason) ? signal.reason : error);
+        },
+      );
+    });
+  }
+
+  private nextLimit(phase: AttemptPhase): Limit {
+    const t = this.timeouts;
+    const limits: Limit[] = [];
+    if (phase === 'headers') {
+      if (this.headersEarly) {
+        limits.push({ at: this.startedAt + t.headersMs, kind: 'timeout_headers', message: `no response headers within ${t.headersMs} ms` });
+      }
+      limits.push({ at: this.startedAt + t.totalMs, kind: 'timeout_headers', message: `no response within the attempt limit of ${t.totalMs} ms` });
+    } else if (this.lastOutputAt === undefined) {
+      const from = this.headersAt ?? this.startedAt;
+      limits.push({ at: from + t.firstTokenMs, kind: 'timeout_first_token', message: `no output within ${t.firstTokenMs} ms of the response headers` });
+      limits.push({ at: this.startedAt + t.totalMs, kind: 'timeout_first_token', message: `no output within the attempt limit of ${t.totalMs} ms` });
+    } else {
+      limits.push({ at: this.lastOutputAt + t.stallMs, kind: 'stream_stalled', message: `no output for ${t.stallMs} ms` });
+      limits.push({ at: this.startedAt + t.totalMs, kind: 'stream_stalled', message: `attempt exceeded its limit of ${t.totalMs} ms while streaming` });
+    }
+    limits.push({ at: this.deadlineAt, kind: 'deadline_exceeded', message: 'the request deadline passed' });
+    let earliest = limits[0] as Limit;
+    for (const limit of limits) if (limit.at < earliest.at) earliest = limit;
+    return earliest;
+  }
+}
+
+export function clientCancelled(): UpstreamFailure {
+  return new UpstreamFailure({ kind: 'client_cancelled', message: 'the client disconnected' });
+}

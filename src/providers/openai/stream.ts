@@ -1,0 +1,110 @@
+import { createParser, type EventSourceMessage } from 'eventsource-parser';
+import type { ChatChunk } from '../../canonical/chat.js';
+import { chunkFinishes, chunkHasOutput } from '../../canonical/chunks.js';
+import { UpstreamFailure } from '../../canonical/failure.js';
+import type { UpstreamEvent } from '../target.js';
+import { classifyStreamError, readErrorBody } from './errors.js';
+
+/**
+ * Turns an OpenAI-wire SSE body into upstream events. Pure with respect to I/O: it reads the
+ * byte iterable it is given. Ends normally at `data: [DONE]`, or at the end of the body once a
+ * finish_reason was seen (some compatible servers omit [DONE]); anything else is a cut.
+ */
+export async function* parseOpenAIStream(
+  body: AsyncIterable<Uint8Array | string>,
+  secrets: readonly string[],
+): AsyncGenerator<UpstreamEvent> {
+  const queue: UpstreamEvent[] = [];
+  let done = false;
+  let finished = false;
+  let outputSeen = false;
+  let failure: UpstreamFailure | undefined;
+  let nonSseLines = 0;
+
+  const onEvent = (message: EventSourceMessage): void => {
+    if (done || failure) return;
+    const data = message.data;
+    if (data === '[DONE]') {
+      done = true;
+      return;
+    }
+    if (data.trim() === '') {
+      queue.push({ type: 'keepalive' });
+      return;
+    }
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(data);
+    } catch {
+      failure = new UpstreamFailure({
+        kind: outputSeen ? 'stream_cut' : 'malformed_response',
+        message: `malformed stream event: ${truncate(data)}`,
+        code: 'malformed_chunk',
+      });
+      return;
+    }
+    if (readErrorBody(parsed) && !Array.isArray((parsed as { choices?: unknown }).choices)) {
+      const details = classifyStreamError(parsed, secrets);
+      failure = new UpstreamFailure(outputSeen ? { ...details, kind: 'stream_cut', code: details.code ?? details.kind } : details);
+      return;
+    }
+    if (!isChunk(parsed)) {
+      failure = new UpstreamFailure({
+        kind: outputSeen ? 'stream_cut' : 'malformed_response',
+        message: `stream event is not a chat.completion.chunk: ${truncate(data)}`,
+        code: 'malformed_chunk',
+      });
+      return;
+    }
+    if (chunkHasOutput(parsed)) outputSeen = true;
+    if (chunkFinishes(parsed)) finished = true;
+    queue.push({ type: 'chunk', chunk: parsed });
+  };
+
+  const parser = createParser({
+    onEvent,
+    onComment: () => queue.push({ type: 'keepalive' }),
+    onError: (error) => {
+      if (error.type === 'unknown-field') nonSseLines++;
+    },
+  });
+  const decoder = new TextDecoder();
+
+  for await (const piece of body) {
+    parser.feed(typeof piece === 'string' ? piece : decoder.decode(piece, { stream: true }));
+    while (queue.length > 0) yield queue.shift() as UpstreamEvent;
+    if (failure) throw failure;
+    if (done) break;
+  }
+  if (done) return;
+  parser.feed(decoder.decode());
+  parser.reset({ consume: true });
+  while (queue.length > 0) yield queue.shift() as UpstreamEvent;
+  if (failure) throw failure;
+  if (done || finished) return;
+  if (!outputSeen && nonSseLines > 0) {
+    throw new UpstreamFailure({ kind: 'malformed_response', message: 'upstream body is not an SSE stream', code: 'not_sse' });
+  }
+  throw new UpstreamFailure({
+    kind: 'stream_cut',
+    message: 'stream ended without [DONE] and without a finish_reason',
+    code: 'no_done',
+  });
+}
+
+function isChunk(value: unknown): value is ChatChunk {
+  if (typeof value !== 'object' || value === null) return false;
+  const choices = (value as { choices?: unknown }).choices;
+  if (!Array.isArray(choices)) return false;
+  for (const choice of choices) {
+    if (typeof choice !== 'object' || choice === null) return false;
+    const delta = (choice as { delta?: unknown }).delta;
+    if (delta !== undefined && (typeof delta !== 'object' || delta === null)) return false;
+    if (delta === undefined) (choice as { delta: object }).delta = {};
+  }
+  return true;
+}
+
+function truncate(text: string): string {
+  return text.length > 120 ? `${text.slice(0, 120)}…` : text;
+}

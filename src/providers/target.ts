@@ -1,0 +1,40 @@
+import type { ChatChunk, ChatRequest, ChatResponse } from '../canonical/chat.js';
+
+/**
+ * What one upstream call yields, in order. A streaming upstream yields chunks; a non-streaming
+ * one yields a single response. Keep-alives are reported so watchdogs can ignore them honestly.
+ * Failures are thrown as `UpstreamFailure` (already classified).
+ */
+export type UpstreamEvent =
+  | { type: 'chunk'; chunk: ChatChunk }
+  | { type: 'response'; response: ChatResponse }
+  | { type: 'keepalive' };
+
+export interface UpstreamCall {
+  /** HTTP status of the upstream response (200 when events follow). */
+  status: number;
+  /** Selected upstream response headers (rate-limit headers, request ids). */
+  headers: Record<string, string>;
+  events: AsyncIterable<UpstreamEvent>;
+}
+
+export interface CallOptions {
+  signal: AbortSignal;
+  /** The client wants a stream. An adapter may stream from upstream regardless (see `streamsUpstream`). */
+  stream: boolean;
+}
+
+/**
+ * A target: one model at one provider. Anything with `call` can be a target: an HTTP adapter,
+ * an in-process function, a hedged pair. `call` resolves when the upstream has committed to
+ * an answer (response headers received, status checked) and rejects with an `UpstreamFailure`.
+ */
+export interface Target {
+  /** `provider/model`, as shown to clients and operators. */
+  readonly id: string;
+  readonly provider: string;
+  readonly model: string;
+  /** Whether a call for this request streams from upstream (so headers arrive before generation). */
+  streamsUpstream(stream: boolean): boolean;
+  call(request: ChatRequest, options: CallOptions): Promise<UpstreamCall>;
+}

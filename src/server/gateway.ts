@@ -1,0 +1,118 @@
+import type { AddressInfo } from 'node:net';
+import type { Dispatcher } from 'undici';
+import type { Config } from '../config/types.js';
+import type { RequestRecord } from '../engine/attempt.js';
+import { Catalog } from '../engine/catalog.js';
+import { systemClock, type Clock } from '../engine/clock.js';
+import { Engine } from '../engine/engine.js';
+import type { Route, Rung } from '../engine/route.js';
+import { createUpstreamDispatcher } from '../providers/openai/adapter.js';
+import { createProvider, type Provider } from '../providers/registry.js';
+import type { Target } from '../providers/target.js';
+import { MemoryStateStore } from '../state/memory.js';
+import type { StateStore } from '../state/state-store.js';
+import { createLogger, logRequest, type Logger } from '../telemetry/logger.js';
+import { createApp } from './app.js';
+
+export interface GatewayOptions {
+  clock?: Clock;
+  random?: () => number;
+  logger?: Logger;
+  state?: StateStore;
+  /** Also called with every request record (after it is logged). */
+  onRecord?: (record: RequestRecord) => void;
+}
+
+export interface Gateway {
+  /** Base URL for OpenAI clients, e.g. `http://127.0.0.1:4100/v1`. */
+  readonly url: string;
+  readonly port: number;
+  readonly config: Config;
+  readonly logger: Logger;
+  close(): Promise<void>;
+}
+
+/** Builds every provider, route and the engine from a Config, and starts the HTTP server. */
+export async function startGateway(config: Config, options: GatewayOptions = {}): Promise<Gateway> {
+  const clock = options.clock ?? systemClock;
+  const logger = options.logger ?? createLogger(config.logging.level);
+  const state = options.state ?? new MemoryStateStore();
+  const dispatcher: Dispatcher = createUpstreamDispatcher();
+
+  const providers = new Map<string, Provider>();
+  for (const p of Object.values(config.providers)) {
+    providers.set(
+      p.name,
+      createProvider(
+        { name: p.name, kind: p.type, baseUrl: p.baseUrl, apiKey: p.apiKey?.reveal(), headers: p.headers, streamUpstream: p.streamUpstream },
+        { dispatcher, now: () => clock.now() },
+      ),
+    );
+  }
+  const targets = new Map<string, Target>();
+  const targetFor = (id: string): Target | undefined => {
+    const cached = targets.get(id);
+    if (cached) return cached;
+    const slash = id.indexOf('/');
+    if (slash <= 0 || slash === id.length - 1) return undefined;
+    const provider = providers.get(id.slice(0, slash));
+    if (!provider) return undefined;
+    const target = provider.target(id.slice(slash + 1));
+    targets.set(id, target);
+    return target;
+  };
+
+  const routes = new Map<string, Route>();
+  for (const r of Object.values(config.routes)) {
+    const ladder: Rung[] = r.ladder.map((rung) =>
+      rung.type === 'static'
+        ? { type: 'static', content: rung.content }
+        : { type: 'targets', targets: rung.targets.map((id) => targetFor(id) as Target), timeouts: rung.timeouts, retries: rung.retries, origin: 'route' },
+    );
+    routes.set(r.name, { name: r.name, ladder, deadlineMs: r.deadlineMs, policy: r.policy, defaultTimeouts: r.timeouts, defaultRetries: r.retries });
+  }
+  const catalog = new Catalog(routes, targetFor, config.defaults);
+
+  const onRecord = (record: RequestRecord): void => {
+    logRequest(logger, record);
+    options.onRecord?.(record);
+  };
+  const engineOptions = { state, clock, onRecord, ...(options.random ? { random: options.random } : {}) };
+  const engine = new Engine(engineOptions);
+  const startedAt = clock.now();
+  const server = createApp({
+    engine,
+    catalog,
+    logger,
+    startedAt,
+    bodyLimitBytes: config.server.bodyLimitBytes,
+    onRejected: (requestId, route, status, reason) => {
+      onRecord({ requestId, route, stream: false, startedAt: clock.now(), endedAt: clock.now(), status, degraded: false, attempts: [], rejected: reason });
+    },
+  });
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(config.server.port, config.server.host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const port = (server.address() as AddressInfo).port;
+  const host = config.server.host.includes(':') ? `[${config.server.host}]` : config.server.host;
+
+  return {
+    url: `http://${host}:${port}/v1`,
+    port,
+    config,
+    logger,
+    async close() {
+      await new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      });
+      await dispatcher.destroy().catch(() => undefined);
+      await state.close();
+    },
+  };
+}

@@ -1,0 +1,40 @@
+import { attemptCount, fallbackReasons, type AttemptRecord } from '../engine/attempt.js';
+import type { Served } from '../engine/engine.js';
+
+/** The response headers that tell the caller who answered and why. */
+export function servedHeaders(requestId: string, served: Served): Record<string, string> {
+  const headers: Record<string, string> = {
+    'x-request-id': requestId,
+    'x-understudy-route': served.route,
+    'x-understudy-served-by': served.servedBy,
+    'x-understudy-attempts': String(attemptCount(served.attempts)),
+  };
+  const reasons = fallbackReasons(served.attempts);
+  if (reasons.length > 0) headers['x-understudy-fallback-reason'] = reasons.join(',');
+  if (served.degraded) headers['x-understudy-degraded'] = 'true';
+  return headers;
+}
+
+/** Headers for an answer no target served. */
+export function failureHeaders(requestId: string, route: string, attempts: readonly AttemptRecord[]): Record<string, string> {
+  const headers: Record<string, string> = {
+    'x-request-id': requestId,
+    'x-understudy-route': route,
+    'x-understudy-attempts': String(attemptCount(attempts)),
+    'x-should-retry': 'false',
+  };
+  const reasons = fallbackReasons(attempts);
+  if (reasons.length > 0) headers['x-understudy-fallback-reason'] = reasons.join(',');
+  return headers;
+}
+
+/** The attempts as listed inside an error body (no secrets: messages are scrubbed at the adapter). */
+export function attemptSummary(attempts: readonly AttemptRecord[]): Record<string, unknown>[] {
+  return attempts.map((a) => ({
+    target: a.target,
+    outcome: a.outcome,
+    kind: a.failure?.kind ?? null,
+    status: a.failure?.status ?? null,
+    ...(a.skipReason ? { skipped: a.skipReason } : {}),
+  }));
+}
