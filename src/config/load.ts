@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { LineCounter, parseDocument, isNode, type Document } from 'yaml';
 import type { z } from 'zod';
 import { ConfigError, formatPath, type ConfigProblem } from './config-error.js';
-import { substituteEnv, type EnvProblem } from './env.js';
+import { protectEnvRefs, substituteEnv, type EnvProblem } from './env.js';
 import { resolveConfig } from './resolve.js';
 import { configSchema } from './schema.js';
 import type { Config } from './types.js';
@@ -26,7 +26,7 @@ export function loadConfigFile(path: string, options: LoadOptions = {}): Config 
 /** Parses config text. `source` names it in errors. */
 export function parseConfig(text: string, source: string, options: LoadOptions = {}): Config {
   const lineCounter = new LineCounter();
-  const doc = parseDocument(text, { lineCounter, prettyErrors: false });
+  const doc = parseDocument(protectEnvRefs(text), { lineCounter, prettyErrors: false });
   if (doc.errors.length > 0) {
     throw new ConfigError(
       source,

@@ -1,6 +1,6 @@
 import { parseConfig } from '../config/load.js';
 import type { Config } from '../config/types.js';
-import { createSimulator, type Simulator } from '../simulator/index.js';
+import { createSimulator, type SimClock, type Simulator } from '../simulator/index.js';
 
 /** The demo's outage schedule: the primary is down for DOWN_MS of every EVERY_MS, the first outage starting FIRST_OUTAGE_MS after start. */
 export const DEMO_SCHEDULE = { downMs: 10_000, everyMs: 30_000, firstOutageMs: 10_000 } as const;
@@ -12,8 +12,9 @@ export interface DemoUpstreams {
 }
 
 /** Two simulated providers: a primary with scheduled outages and a healthy backup. */
-export async function startDemoUpstreams(): Promise<DemoUpstreams> {
+export async function startDemoUpstreams(options: { clock?: SimClock } = {}): Promise<DemoUpstreams> {
   const primary = createSimulator({
+    ...(options.clock ? { clock: options.clock } : {}),
     models: {
       'gpt-4o': {
         kind: 'outage',

@@ -10,8 +10,10 @@ export function parseRetryAfter(headers: Record<string, string | string[] | unde
   }
   const after = first(headers['retry-after']);
   if (after === undefined) return undefined;
-  const seconds = Number(after);
-  if (after.trim() !== '' && Number.isFinite(seconds) && seconds >= 0) return Math.round(seconds * 1000);
+  if (/^\s*-?[\d.]+\s*$/.test(after)) {
+    const seconds = Number(after);
+    return Number.isFinite(seconds) && seconds >= 0 ? Math.round(seconds * 1000) : undefined;
+  }
   const date = Date.parse(after);
   if (Number.isFinite(date)) return Math.max(0, date - now);
   return undefined;
