@@ -1,4 +1,5 @@
-// Bench child: the Understudy gateway from dist/, one route `bench` -> [sim/bench-model]. argv[2] is the simulator base URL (…/v1).
+// Bench child: the Understudy gateway from dist/, one route `bench` -> [sim/bench-model].
+// argv[2] is the simulator base URL (…/v1); argv[3] === 'no-stream-upstream' sets `stream_upstream: false`.
 import { parseConfig } from '../dist/config/load.js';
 import { startGateway } from '../dist/server/gateway.js';
 import { runChild } from './child-ipc.mjs';
@@ -7,7 +8,7 @@ await runChild(async () => {
   const yaml = `server: { host: 127.0.0.1, port: 0 }
 logging: { level: silent }
 providers:
-  sim: { type: openai, base_url: "${process.argv[2]}" }
+  sim: { type: openai, base_url: "${process.argv[2]}"${process.argv[3] === 'no-stream-upstream' ? ', stream_upstream: false' : ''} }
 routes:
   bench:
     ladder:

@@ -6,6 +6,7 @@
 //   node bench/run.mjs            ~1.5 min, 5 rounds
 //   node bench/run.mjs --quick    ~20 s, 3 rounds
 //   options: --rounds N   --prof (CPU-profile the gateway child; inflates its CPU numbers)   --no-write
+//            --no-stream-upstream (gateway provider with `stream_upstream: false`, like the floor for stream:false)
 import { execFileSync, fork } from 'node:child_process';
 import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -22,12 +23,13 @@ const resultsDir = join(here, 'results');
 
 const args = process.argv.slice(2);
 if (args.includes('--help') || args.includes('-h')) {
-  console.log('usage: node bench/run.mjs [--quick] [--rounds N] [--prof] [--no-write]   (run `npm run build` first, or use `npm run bench`)');
+  console.log('usage: node bench/run.mjs [--quick] [--rounds N] [--prof] [--no-write] [--no-stream-upstream]   (run `npm run build` first, or use `npm run bench`)');
   process.exit(0);
 }
 const quick = args.includes('--quick');
 const prof = args.includes('--prof');
 const write = !args.includes('--no-write');
+const noStreamUpstream = args.includes('--no-stream-upstream');
 const roundsArg = args.indexOf('--rounds');
 
 /** Request counts per (path, phase, round). c64 = 64 connections, c1 = one connection, sequential. */
@@ -342,8 +344,11 @@ function markdown(result) {
   lines.push(`- Peak RSS: ${mb(peakRss.understudy)} MB vs floor ${mb(peakRss.floor)} MB (simulator ${mb(peakRss.simulator)} MB).`);
   lines.push('');
   lines.push(
-    'Note: the gateway streams from upstream even for `stream:false` clients (`stream_upstream` defaults to true) and assembles the JSON itself; ' +
-      'the floor forwards `stream:false` as is. The "CPU per request, simulator" rows show the upstream side of that difference.',
+    meta.streamUpstream
+      ? 'Note: the gateway streams from upstream even for `stream:false` clients (`stream_upstream` defaults to true) and assembles the JSON itself; ' +
+          'the floor forwards `stream:false` as is. The "CPU per request, simulator" rows show the upstream side of that difference ' +
+          '(`--no-stream-upstream` runs the gateway with `stream_upstream: false`).'
+      : 'Note: this run used `stream_upstream: false` on the gateway provider (`--no-stream-upstream`), so `stream:false` requests are forwarded as `stream:false`, as the floor does.',
   );
   const errorPaths = Object.entries(errors).filter(([, e]) => e.count > 0);
   if (errorPaths.length > 0) {
@@ -376,7 +381,7 @@ async function main() {
   const simOrigin = new URL(await sim.ready).origin;
   const floor = spawnServer('floor', 'floor-proxy.mjs', [simOrigin]);
   const gwExecArgv = prof ? ['--cpu-prof', `--cpu-prof-dir=${profDir}`] : [];
-  const gateway = spawnServer('understudy', 'gateway-server.mjs', [`${simOrigin}/v1`], gwExecArgv);
+  const gateway = spawnServer('understudy', 'gateway-server.mjs', [`${simOrigin}/v1`, noStreamUpstream ? 'no-stream-upstream' : 'stream-upstream'], gwExecArgv);
   const [floorUrl, gatewayUrl] = await Promise.all([floor.ready, gateway.ready]);
 
   const makePath = (name, origin, proc, model) => ({
@@ -447,6 +452,7 @@ async function main() {
     platform: `${os.platform()} ${os.release()}`,
     git: gitDescribe(),
     prof,
+    streamUpstream: !noStreamUpstream,
     scenario: SCENARIO,
     wallS: (performance.now() - started) / 1000,
   };

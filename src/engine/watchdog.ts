@@ -22,6 +22,12 @@ export class AttemptWatch {
   firstOutputAt: number | undefined;
   private lastOutputAt: number | undefined;
   private readonly unlink: () => void;
+  /** What the attempt is waiting for now, and how to fail that wait. */
+  private phase: AttemptPhase = 'headers';
+  private waiter: ((failure: UpstreamFailure) => void) | undefined;
+  /** One timer per attempt, re-armed lazily: output moves the stall limit without touching it. */
+  private timerAt: number | undefined;
+  private cancelTimer: (() => void) | undefined;
 
   constructor(
     private readonly clock: Clock,
@@ -52,48 +58,77 @@ export class AttemptWatch {
     this.lastOutputAt = now;
   }
 
+  /** Aborts the upstream call with `failure` as the reason and fails the current wait. */
   abort(failure: UpstreamFailure): void {
     if (!this.controller.signal.aborted) this.controller.abort(failure);
+    this.disarm();
+    const waiter = this.waiter;
+    this.waiter = undefined;
+    waiter?.(this.controller.signal.reason as UpstreamFailure);
   }
 
-  /** Stops listening to the parent signal. Call once the attempt is over. */
+  /** Stops the timer and stops listening to the parent signal. Call once the attempt is over. */
   dispose(): void {
+    this.disarm();
     this.unlink();
   }
 
-  /** Awaits `promise`, or fails with the first limit to expire, aborting the upstream call. */
+  /** Awaits `promise`, or fails with the first limit to expire, aborting the upstream call. One wait at a time. */
   within<T>(promise: Promise<T>, phase: AttemptPhase): Promise<T> {
     const signal = this.controller.signal;
     if (signal.aborted) {
       promise.catch(() => undefined);
       return Promise.reject(signal.reason);
     }
+    this.phase = phase;
     const limit = this.nextLimit(phase);
+    if (limit.at <= this.clock.now()) {
+      promise.catch(() => undefined);
+      this.expire(limit);
+      return Promise.reject(signal.reason);
+    }
+    this.arm(limit.at);
     return new Promise<T>((resolve, reject) => {
-      const onAbort = (): void => {
-        cancel();
-        reject(signal.reason);
-      };
-      const cancel = this.clock.setTimer(() => {
-        signal.removeEventListener('abort', onAbort);
-        const failure = new UpstreamFailure({ kind: limit.kind, message: limit.message });
-        this.abort(failure);
-        reject(failure);
-      }, limit.at - this.clock.now());
-      signal.addEventListener('abort', onAbort, { once: true });
+      this.waiter = reject;
       promise.then(
         (value) => {
-          cancel();
-          signal.removeEventListener('abort', onAbort);
+          if (this.waiter !== reject) return;
+          this.waiter = undefined;
           resolve(value);
         },
         (error: unknown) => {
-          cancel();
-          signal.removeEventListener('abort', onAbort);
+          if (this.waiter !== reject) return;
+          this.waiter = undefined;
           reject(signal.aborted && isUpstreamFailure(signal.reason) ? signal.reason : error);
         },
       );
     });
+  }
+
+  private arm(at: number): void {
+    if (this.timerAt !== undefined && this.timerAt <= at) return;
+    this.disarm();
+    this.timerAt = at;
+    this.cancelTimer = this.clock.setTimer(() => this.onTimer(), at - this.clock.now());
+  }
+
+  private disarm(): void {
+    this.cancelTimer?.();
+    this.cancelTimer = undefined;
+    this.timerAt = undefined;
+  }
+
+  private onTimer(): void {
+    this.cancelTimer = undefined;
+    this.timerAt = undefined;
+    if (!this.waiter) return; // nothing is waiting; the next wait re-arms
+    const limit = this.nextLimit(this.phase);
+    if (limit.at <= this.clock.now()) this.expire(limit);
+    else this.arm(limit.at);
+  }
+
+  private expire(limit: Limit): void {
+    this.abort(new UpstreamFailure({ kind: limit.kind, message: limit.message }));
   }
 
   private nextLimit(phase: AttemptPhase): Limit {

@@ -102,6 +102,7 @@ export class OpenAIProvider {
 
   private async *events(body: Dispatcher.ResponseData['body'], isSse: boolean, signal: AbortSignal): AsyncGenerator<UpstreamEvent> {
     let outputSeen = false;
+    let complete = false;
     try {
       if (isSse) {
         for await (const event of parseOpenAIStream(body, this.secrets)) {
@@ -112,10 +113,16 @@ export class OpenAIProvider {
         const text = await body.text();
         yield { type: 'response', response: parseOpenAIResponse(text) };
       }
+      complete = true;
     } catch (error) {
       throw this.failureFrom(error, signal, outputSeen);
     } finally {
-      if (!body.destroyed) body.destroy();
+      // A complete answer: read what is left (the end of the chunked body) so the connection is
+      // reused. Anything else: close it, the upstream must stop generating.
+      if (!body.destroyed) {
+        if (complete) body.dump({ limit: 64 * 1024 }).catch(() => undefined);
+        else body.destroy();
+      }
     }
   }
 

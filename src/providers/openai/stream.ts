@@ -70,13 +70,18 @@ export async function* parseOpenAIStream(
   });
   const decoder = new TextDecoder();
 
-  for await (const piece of body) {
+  // Iterated by hand: at [DONE] we stop without closing the body, so the adapter can drain it
+  // and keep the connection (closing a live body makes Node build an AbortError per request).
+  const pieces = body[Symbol.asyncIterator]();
+  for (;;) {
+    const next = await pieces.next();
+    if (next.done) break;
+    const piece = next.value;
     parser.feed(typeof piece === 'string' ? piece : decoder.decode(piece, { stream: true }));
     while (queue.length > 0) yield queue.shift() as UpstreamEvent;
     if (failure) throw failure;
-    if (done) break;
+    if (done) return;
   }
-  if (done) return;
   parser.feed(decoder.decode());
   parser.reset({ consume: true });
   while (queue.length > 0) yield queue.shift() as UpstreamEvent;
