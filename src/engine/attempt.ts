@@ -47,14 +47,23 @@ export interface RequestRecord {
   rejected?: string;
 }
 
-/** FailureKinds that moved the request along the ladder, in order, without repeats. */
+/**
+ * FailureKinds that moved the request along the ladder, in order, without repeats: those of
+ * failed attempts, and those behind a skip (a target cooling down after a rate limit is skipped
+ * *because of* that rate limit).
+ */
 export function fallbackReasons(attempts: readonly AttemptRecord[]): FailureKind[] {
   const out: FailureKind[] = [];
   for (const attempt of attempts) {
-    const kind = attempt.outcome === 'failed' ? attempt.failure?.kind : undefined;
+    const kind = attempt.outcome === 'ok' ? undefined : attempt.failure?.kind;
     if (kind && !out.includes(kind)) out.push(kind);
   }
   return out;
+}
+
+/** Candidates passed over without a call, as `target (why)`. */
+export function skippedTargets(attempts: readonly AttemptRecord[]): string[] {
+  return attempts.filter((a) => a.outcome === 'skipped').map((a) => `${a.target} (${a.skipReason ?? 'unavailable'})`);
 }
 
 /** Upstream calls actually made (skipped candidates are not attempts). */

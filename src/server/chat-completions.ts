@@ -61,7 +61,8 @@ export async function handleChatCompletions(req: IncomingMessage, res: ServerRes
     return;
   }
   if (res.destroyed) {
-    await result.items[Symbol.asyncIterator]().return?.(undefined);
+    // Start and stop the stream so the engine records the cancel and releases the upstream call.
+    for await (const _item of result.items) break;
     return;
   }
   res.writeHead(200, {

@@ -1,4 +1,4 @@
-import { attemptCount, fallbackReasons, type AttemptRecord } from '../engine/attempt.js';
+import { attemptCount, fallbackReasons, skippedTargets, type AttemptRecord } from '../engine/attempt.js';
 import type { Served } from '../engine/engine.js';
 
 /** The response headers that tell the caller who answered and why. */
@@ -9,8 +9,7 @@ export function servedHeaders(requestId: string, served: Served): Record<string,
     'x-understudy-served-by': served.servedBy,
     'x-understudy-attempts': String(attemptCount(served.attempts)),
   };
-  const reasons = fallbackReasons(served.attempts);
-  if (reasons.length > 0) headers['x-understudy-fallback-reason'] = reasons.join(',');
+  addReasons(headers, served.attempts);
   if (served.degraded) headers['x-understudy-degraded'] = 'true';
   return headers;
 }
@@ -23,9 +22,15 @@ export function failureHeaders(requestId: string, route: string, attempts: reado
     'x-understudy-attempts': String(attemptCount(attempts)),
     'x-should-retry': 'false',
   };
+  addReasons(headers, attempts);
+  return headers;
+}
+
+function addReasons(headers: Record<string, string>, attempts: readonly AttemptRecord[]): void {
   const reasons = fallbackReasons(attempts);
   if (reasons.length > 0) headers['x-understudy-fallback-reason'] = reasons.join(',');
-  return headers;
+  const skipped = skippedTargets(attempts);
+  if (skipped.length > 0) headers['x-understudy-skipped'] = skipped.join('; ');
 }
 
 /** The attempts as listed inside an error body (no secrets: messages are scrubbed at the adapter). */

@@ -2,6 +2,7 @@
  * Bad input over raw HTTP: every problem is a 4xx in OpenAI's error shape naming the problem,
  * the request is still logged, and the gateway keeps serving. Plus GET /v1/models and /health.
  */
+import { Readable } from 'node:stream';
 import { request } from 'undici';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { USER_MESSAGES, chat, expectServed, type Harness, useHarness } from './harness.js';
@@ -137,10 +138,10 @@ describe('bad input on POST /v1/chat/completions', () => {
   it('a chunked body over the limit (no content-length) → 413', async () => {
     const origin = h.gateway.url.replace(/\/v1$/, '');
     const payload = Buffer.from(JSON.stringify({ model: 'chat', messages: [{ role: 'user', content: 'y'.repeat(BODY_LIMIT * 4) }] }));
-    async function* body(): AsyncGenerator<Buffer> {
-      for (let i = 0; i < payload.length; i += 1024) yield payload.subarray(i, i + 1024);
-    }
-    const res = await request(`${origin}/v1/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: body() }).catch(
+    const pieces: Buffer[] = [];
+    for (let i = 0; i < payload.length; i += 1024) pieces.push(payload.subarray(i, i + 1024));
+    const body = Readable.from(pieces);
+    const res = await request(`${origin}/v1/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body }).catch(
       (error: unknown) => error,
     );
     // The gateway may answer 413 before the whole body is sent; either way no upstream call is made.

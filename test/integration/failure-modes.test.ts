@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import type { Scenario } from '../../src/simulator/index.js';
-import { MODES, USER_MESSAGES, chat, closedPort, expectBrokenStream, expectServed, useHarness, type Harness } from './harness.js';
+import { MODES, USER_MESSAGES, chat, closedPort, expectBrokenStream, expectServed, pollFor, useHarness, type Harness } from './harness.js';
 
 const PRIMARY_TEXT = 'The primary model answers this one in several words.';
 const BACKUP_TEXT = 'The backup model gives the whole answer instead.';
@@ -125,6 +125,9 @@ describe.each(MODES)('%s client', (mode) => {
     expect(second.status).toBe(200);
     expect(second.headers.get('x-understudy-served-by')).toBe('sim/backup');
     expect(second.headers.get('x-understudy-attempts')).toBe('1');
+    // The caller is told why the primary did not answer, though it was not called.
+    expect(second.headers.get('x-understudy-fallback-reason')).toBe(c.reason);
+    expect(second.headers.get('x-understudy-skipped')).toMatch(new RegExp(`^sim/primary \\(cooling down after ${c.reason} for \\d+ ms more\\)$`));
     expect(second.text).toBe(BACKUP_TEXT);
     expect(second.model).toBe('backup');
     expect(h.sim.callsFor('primary')).toHaveLength(1);
@@ -205,9 +208,9 @@ describe.each(MODES)('%s client', (mode) => {
   it('a cut before any content (after_chunks: 0) falls back invisibly', async () => {
     const h = await startChat({ kind: 'cut', after_chunks: 0, text: PRIMARY_TEXT });
     const out = await chat(h.client, mode, { model: 'chat', messages: USER_MESSAGES });
-    // Nothing was produced: the dropped connection is a `connection` failure, retried once, then next.
-    expectServed(out, { servedBy: 'sim/backup', model: 'backup', text: BACKUP_TEXT, attempts: 3, reason: 'connection' });
-    expect(h.sim.callsFor('primary')).toHaveLength(2);
+    // The response had begun when the connection dropped: a cut, not a connection failure — moved on at once, not retried.
+    expectServed(out, { servedBy: 'sim/backup', model: 'backup', text: BACKUP_TEXT, attempts: 2, reason: 'stream_cut' });
+    expect(h.sim.callsFor('primary')).toHaveLength(1);
   });
 });
 
@@ -247,5 +250,96 @@ describe('failures after content has been produced', () => {
     expectBrokenStream(out, 'sim/primary', PRIMARY_TEXT);
     expect(out.ms).toBeGreaterThanOrEqual(250);
     expect(out.ms).toBeLessThan(3_000);
+  });
+});
+
+describe('non-streaming client over a provider with stream_upstream: false', () => {
+  function startPlain(primary: Scenario): Promise<Harness> {
+    return start({
+      simulators: { sim: { primary, backup: { kind: 'ok', text: BACKUP_TEXT } } },
+      providers: { plain: { simulator: 'sim', stream_upstream: false } },
+      routes: { chat: { ladder: [{ targets: 'plain/primary' }, { targets: 'sim/backup' }] } },
+    });
+  }
+
+  it('ok: served from the plain JSON answer', async () => {
+    const h = await startPlain({ kind: 'ok', text: PRIMARY_TEXT });
+    const out = await chat(h.client, 'non-stream', { model: 'chat', messages: USER_MESSAGES });
+    expectServed(out, { servedBy: 'plain/primary', model: 'primary', text: PRIMARY_TEXT, attempts: 1, reason: undefined });
+    expect(h.sim.callsFor('primary')[0]?.stream).toBe(false);
+    expect(h.sim.callsFor('primary')[0]?.body).not.toHaveProperty('stream_options');
+  });
+
+  it.each([
+    // Half a JSON body, then the socket dies: the target failed mid-answer, a cut (not retried as if nothing was processed).
+    { name: 'truncated JSON body (cut)', primary: { kind: 'cut', after_chunks: 0 } as Scenario, primaryCalls: 1, reason: 'stream_cut' },
+    { name: 'truncated JSON (malformed)', primary: { kind: 'malformed_chunk', after_chunks: 0 } as Scenario, primaryCalls: 1, reason: 'malformed_response' },
+    { name: 'garbage body', primary: { kind: 'garbage' } as Scenario, primaryCalls: 1, reason: 'malformed_response' },
+    { name: 'empty content', primary: { kind: 'empty' } as Scenario, primaryCalls: 1, reason: 'empty_output' },
+    { name: '503', primary: { kind: 'status', status: 503 } as Scenario, primaryCalls: 2, reason: 'overloaded' },
+  ])('$name → next target', async (c) => {
+    const h = await startPlain(c.primary);
+    const out = await chat(h.client, 'non-stream', { model: 'chat', messages: USER_MESSAGES });
+    expectServed(out, { servedBy: 'sim/backup', model: 'backup', text: BACKUP_TEXT, attempts: c.primaryCalls + 1, reason: c.reason });
+    expect(h.sim.callsFor('primary')).toHaveLength(c.primaryCalls);
+  });
+});
+
+describe('cooldowns expire', () => {
+  it.each(MODES)('%s: a 429 without Retry-After cools the target for rate_limit_cooldown_ms, then it is called again', async (mode) => {
+    const h = await startChat({ kind: 'rate_limit' }, { policy: { rate_limit_cooldown_ms: 300 } });
+    const first = await chat(h.client, mode, { model: 'chat', messages: USER_MESSAGES });
+    expect(first.headers.get('x-understudy-served-by')).toBe('sim/backup');
+    h.sim.setModel('primary', { kind: 'ok', text: PRIMARY_TEXT });
+
+    const second = await chat(h.client, mode, { model: 'chat', messages: USER_MESSAGES });
+    expect(second.headers.get('x-understudy-served-by')).toBe('sim/backup');
+    expect(h.sim.callsFor('primary')).toHaveLength(1);
+
+    const served = await pollFor(
+      async () => {
+        const out = await chat(h.client, mode, { model: 'chat', messages: USER_MESSAGES });
+        return out.headers.get('x-understudy-served-by') === 'sim/primary' ? out : undefined;
+      },
+      3_000,
+      'the primary to serve again',
+    );
+    expect(served.text).toBe(PRIMARY_TEXT);
+    // The cooldown starts after the 429 arrived, so the next call comes at least 300 ms after the first.
+    const calls = h.sim.callsFor('primary');
+    expect(calls).toHaveLength(2);
+    expect((calls[1]?.at ?? 0) - (calls[0]?.at ?? 0)).toBeGreaterThanOrEqual(300);
+  });
+});
+
+describe('concurrency', () => {
+  it('30 concurrent requests (mixed stream / non-stream) each fall back correctly', async () => {
+    const h = await startChat({ kind: 'status', status: 500 });
+    const outs = await Promise.all(
+      Array.from({ length: 30 }, (_, i) => chat(h.client, i % 2 === 0 ? 'stream' : 'non-stream', { model: 'chat', messages: USER_MESSAGES })),
+    );
+    for (const out of outs) {
+      expectServed(out, { servedBy: 'sim/backup', model: 'backup', text: BACKUP_TEXT, attempts: 3, reason: 'server_error' });
+    }
+    expect(h.sim.callsFor('primary')).toHaveLength(60);
+    expect(h.sim.callsFor('backup')).toHaveLength(30);
+    await pollFor(() => h.records.length === 30, 3_000, '30 request records');
+    expect(new Set(h.records.map((r) => r.requestId)).size).toBe(30);
+  });
+});
+
+describe('secrets', () => {
+  it('provider keys never reach the client, even when every target rejects its key', async () => {
+    const h = await startChat({ kind: 'auth_error' });
+    h.sim.setModel('backup', { kind: 'auth_error' });
+    for (const mode of MODES) {
+      h.sim.reset();
+      const out = await chat(h.client, mode, { model: 'sim/primary', messages: USER_MESSAGES });
+      expect(out.error?.status).toBe(503);
+      const everything = JSON.stringify({ body: out.error?.error, message: out.error?.message, headers: [...out.headers.entries()] });
+      expect(everything).not.toContain('sk-test');
+      expect(everything).not.toContain('secret');
+    }
+    for (const record of h.records) expect(JSON.stringify(record)).not.toContain('sk-test-sim-secret');
   });
 });

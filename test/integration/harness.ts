@@ -135,10 +135,10 @@ function isPlainObject(v: unknown): v is Record<string, unknown> {
 }
 
 /** Polls `read` until it returns a value (or true), failing after `timeoutMs`. No fixed sleeps. */
-export async function pollFor<T>(read: () => T | undefined | false, timeoutMs: number, what: string): Promise<T> {
+export async function pollFor<T>(read: () => T | undefined | false | Promise<T | undefined | false>, timeoutMs: number, what: string): Promise<T> {
   const until = performance.now() + timeoutMs;
   for (;;) {
-    const value = read();
+    const value = await read();
     if (value !== undefined && value !== false) return value;
     if (performance.now() > until) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
     await new Promise((resolve) => setTimeout(resolve, 5));

@@ -3,7 +3,7 @@
  * stop the ladder, context windows, the all-failed answer, static degradation, the request
  * deadline, per-request fallback_models and direct provider/model names.
  */
-import { APIError, InternalServerError, RateLimitError } from 'openai';
+import OpenAI, { APIError, InternalServerError, RateLimitError } from 'openai';
 import { describe, expect, it } from 'vitest';
 import type { Scenario } from '../../src/simulator/index.js';
 import { MODES, USER_MESSAGES, chat, expectHttpError, expectServed, useHarness } from './harness.js';
@@ -127,6 +127,15 @@ describe.each(MODES)('%s client', (mode) => {
       expect(record.status).toBe(503);
     });
 
+    it('x-should-retry: false stops the SDK’s own retries from multiplying the ladder', async () => {
+      const h = await startChat({ kind: 'status', status: 500 }, { kind: 'status', status: 503 });
+      const retrying = new OpenAI({ baseURL: h.gateway.url, apiKey: 'test', maxRetries: 3 });
+      const out = await chat(retrying, mode, { model: 'chat', messages: USER_MESSAGES });
+      expectHttpError(out, 503, 'all_targets_failed');
+      expect(h.sim.calls).toHaveLength(4);
+      expect(h.records).toHaveLength(1);
+    });
+
     it('all rate limited → 429 with retry-after the shortest wait', async () => {
       const h = await startChat({ kind: 'rate_limit', retry_after_s: 30 }, { kind: 'rate_limit', retry_after_s: 7 });
       const out = await chat(h.client, mode, { model: 'chat', messages: USER_MESSAGES });
@@ -136,6 +145,16 @@ describe.each(MODES)('%s client', (mode) => {
       expect(out.headers.get('retry-after-ms')).toBe('7000');
       expect(out.headers.get('x-should-retry')).toBe('false');
       expect(out.ms).toBeLessThan(5_000);
+
+      // While both cool down, the next request is answered at once without calling either.
+      const again = await chat(h.client, mode, { model: 'chat', messages: USER_MESSAGES });
+      expectHttpError(again, 429, 'all_targets_rate_limited');
+      expect(Number(again.headers.get('retry-after-ms'))).toBeLessThanOrEqual(7_000);
+      expect(Number(again.headers.get('retry-after-ms'))).toBeGreaterThan(5_000);
+      expect(again.headers.get('x-understudy-attempts')).toBe('0');
+      expect(again.headers.get('x-understudy-fallback-reason')).toBe('rate_limited');
+      expect(again.headers.get('x-understudy-skipped')).toContain('cooling down after rate_limited');
+      expect(h.sim.calls).toHaveLength(2);
     });
 
     it('a static last rung answers 200 with its text, marked degraded', async () => {
@@ -195,6 +214,36 @@ describe.each(MODES)('%s client', (mode) => {
     expect(out.ms).toBeGreaterThanOrEqual(400);
     expect(out.ms).toBeLessThan(400 + 3_000);
     expect(h.sim.callsFor('backup')).toHaveLength(0);
+  });
+
+  it('the request deadline also bounds a slow stream after its first token', async () => {
+    const h = await start({
+      simulators: { sim: { primary: { kind: 'ok', text: PRIMARY_TEXT, chunks: 30, chunk_delay_ms: 50 }, backup: { kind: 'ok', text: BACKUP_TEXT } } },
+      routes: {
+        chat: {
+          deadline_ms: 400,
+          timeouts: { headers_ms: 20_000, first_token_ms: 20_000, stall_ms: 20_000, total_ms: 60_000 },
+          ladder: [{ targets: 'sim/primary' }, { targets: 'sim/backup' }, { static: STATIC_TEXT }],
+        },
+      },
+    });
+    const out = await chat(h.client, mode, { model: 'chat', messages: USER_MESSAGES });
+    expect(out.ms).toBeGreaterThanOrEqual(400);
+    expect(out.ms).toBeLessThan(400 + 3_000);
+    if (mode === 'stream') {
+      // Output was already sent: the stream ends with an explicit error, never a truncated success.
+      expect(out.headers.get('x-understudy-served-by')).toBe('sim/primary');
+      expect(out.streamEnded).toBe(false);
+      expect(out.streamError).toBeInstanceOf(APIError);
+      expect(String((out.streamError as Error).message)).toContain('deadline_exceeded');
+      expect(out.text.length).toBeGreaterThan(0);
+      expect(PRIMARY_TEXT.startsWith(out.text) && out.text !== PRIMARY_TEXT).toBe(true);
+    } else {
+      // Nothing was sent yet: live rungs stop, the static rung answers.
+      expectServed(out, { servedBy: 'understudy/static', model: 'understudy/static', text: STATIC_TEXT, attempts: 2, reason: 'deadline_exceeded', degraded: true });
+    }
+    expect(h.sim.callsFor('backup')).toHaveLength(0);
+    await expect.poll(() => h.sim.openConnections(), { timeout: 3_000, interval: 10 }).toBe(0);
   });
 
   describe('fallback_models in the request', () => {

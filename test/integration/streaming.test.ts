@@ -108,6 +108,42 @@ describe('client disconnect', () => {
   });
 });
 
+describe('client disconnect (non-streaming)', () => {
+  it('while the upstream is still working aborts it and records client_cancelled', async () => {
+    const h = await startChat({ kind: 'slow_first_token', delay_ms: 10_000 });
+    const controller = new AbortController();
+    const pending = chat(h.client, 'non-stream', { model: 'chat', messages: USER_MESSAGES }, { signal: controller.signal }).catch((error: unknown) => error);
+    await pollFor(() => h.sim.openConnections() === 1, 3_000, 'the upstream call to start');
+    controller.abort();
+    await pending;
+    await pollFor(() => h.sim.openConnections() === 0, 3_000, 'the upstream call to be aborted');
+    const record = await h.record();
+    expect(record.status).toBe(499);
+    expect(record.attempts.map((a) => a.failure?.kind)).toEqual(['client_cancelled']);
+    expect(h.sim.callsFor('backup')).toHaveLength(0);
+  });
+
+  it('during a retry wait stops the ladder', async () => {
+    const h = await start({
+      simulators: { sim: { primary: { kind: 'rate_limit', retry_after_ms: 1_500 }, backup: { kind: 'ok' } } },
+      routes: { chat: { ladder: [{ targets: 'sim/primary' }, { targets: 'sim/backup' }], policy: { max_retry_wait_ms: 2_000 } } },
+    });
+    const controller = new AbortController();
+    const pending = chat(h.client, 'non-stream', { model: 'chat', messages: USER_MESSAGES }, { signal: controller.signal }).catch((error: unknown) => error);
+    await pollFor(() => h.sim.callsFor('primary').length === 1, 3_000, 'the first attempt');
+    controller.abort();
+    await pending;
+    const record = await h.record();
+    expect(record.status).toBe(499);
+    // The wait was cut short by the disconnect, not served out.
+    expect(record.endedAt - record.startedAt).toBeLessThan(1_500);
+    expect(record.attempts[0]?.decision).toMatchObject({ action: 'retry_same', delayMs: 1_500 });
+    // The retry never happened and nothing else was tried.
+    expect(h.sim.callsFor('primary')).toHaveLength(1);
+    expect(h.sim.callsFor('backup')).toHaveLength(0);
+  });
+});
+
 describe('SSE wire shape', () => {
   async function rawStream(url: string): Promise<{ status: number; headers: Record<string, unknown>; text: string }> {
     const res = await request(`${url}/chat/completions`, {

@@ -1,6 +1,5 @@
 import { Agent, request as undiciRequest, type Dispatcher } from 'undici';
 import type { ChatRequest } from '../../canonical/chat.js';
-import { chunkHasOutput } from '../../canonical/chunks.js';
 import { UpstreamFailure, isUpstreamFailure } from '../../canonical/failure.js';
 import type { CallOptions, Target, UpstreamCall, UpstreamEvent } from '../target.js';
 import { parseRetryAfter } from '../retry-after.js';
@@ -101,21 +100,17 @@ export class OpenAIProvider {
   }
 
   private async *events(body: Dispatcher.ResponseData['body'], isSse: boolean, signal: AbortSignal): AsyncGenerator<UpstreamEvent> {
-    let outputSeen = false;
     let complete = false;
     try {
       if (isSse) {
-        for await (const event of parseOpenAIStream(body, this.secrets)) {
-          if (event.type === 'chunk' && chunkHasOutput(event.chunk)) outputSeen = true;
-          yield event;
-        }
+        yield* parseOpenAIStream(body, this.secrets);
       } else {
         const text = await body.text();
         yield { type: 'response', response: parseOpenAIResponse(text) };
       }
       complete = true;
     } catch (error) {
-      throw this.failureFrom(error, signal, outputSeen);
+      throw this.failureFrom(error, signal, true);
     } finally {
       // A complete answer: read what is left (the end of the chunked body) so the connection is
       // reused. Anything else: close it, the upstream must stop generating.
@@ -126,10 +121,10 @@ export class OpenAIProvider {
     }
   }
 
-  private failureFrom(error: unknown, signal: AbortSignal, outputSeen: boolean): UpstreamFailure {
+  private failureFrom(error: unknown, signal: AbortSignal, bodyStarted: boolean): UpstreamFailure {
     if (signal.aborted && isUpstreamFailure(signal.reason)) return signal.reason;
     if (isUpstreamFailure(error)) return error;
-    return new UpstreamFailure(classifyTransportError(error, outputSeen, this.secrets));
+    return new UpstreamFailure(classifyTransportError(error, bodyStarted, this.secrets));
   }
 }
 

@@ -62,7 +62,7 @@ describe('classifyTransportError', () => {
     expect(classifyTransportError(Object.assign(new Error('x'), { cause: err('ECONNRESET') }), false, []).code).toBe('ECONNRESET');
   });
 
-  it('a transport error after output is a cut stream', () => {
+  it('a transport error once the body has begun is a cut stream', () => {
     expect(classifyTransportError(err('UND_ERR_SOCKET'), true, []).kind).toBe('stream_cut');
   });
 });

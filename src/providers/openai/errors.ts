@@ -91,11 +91,15 @@ const CONNECTION_CODES = new Set([
   'UND_ERR_DESTROYED',
 ]);
 
-/** Classifies a transport error from undici (by `code`, never by message). */
-export function classifyTransportError(error: unknown, outputSeen: boolean, secrets: readonly string[]): FailureDetails {
+/**
+ * Classifies a transport error from undici (by `code`, never by message). Once the response has
+ * begun (`bodyStarted`), a dropped connection is a cut stream: the target accepted the request
+ * and failed mid-answer, so it is not retried as if nothing had been processed.
+ */
+export function classifyTransportError(error: unknown, bodyStarted: boolean, secrets: readonly string[]): FailureDetails {
   const code = errorCode(error);
   const message = scrub(error instanceof Error ? error.message : String(error), secrets);
-  if (outputSeen) return { kind: 'stream_cut', code, message: `stream cut after output: ${message}` };
+  if (bodyStarted) return { kind: 'stream_cut', code, message: `response cut mid-body: ${message}` };
   if (code === 'UND_ERR_HEADERS_TIMEOUT') return { kind: 'timeout_headers', code, message };
   if (code === 'UND_ERR_BODY_TIMEOUT') return { kind: 'stream_stalled', code, message };
   if (code && CONNECTION_CODES.has(code)) return { kind: 'connection', code, message };
