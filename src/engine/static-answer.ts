@@ -12,6 +12,5 @@ export function staticResponse(content: string, requestId: string, now: number):
     model: STATIC_TARGET,
     choices: [{ index: 0, message: { role: 'assistant', content, refusal: null }, logprobs: null, finish_reason: 'stop' }],
     usage: { prompt_tokens: 0, completion_tokens: 0, total_tokens: 0 },
-    system_fingerprint: null,
   };
 }
