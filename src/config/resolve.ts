@@ -6,7 +6,8 @@ import {
   type Policy,
   type Timeouts,
 } from '../engine/route.js';
-import type { RawConfig, RawPolicy, RawRoute, RawTimeouts } from './schema.js';
+import type { CapabilityOverrides } from '../providers/capabilities.js';
+import type { RawConfig, RawModel, RawPolicy, RawRoute, RawTimeouts } from './schema.js';
 import { Secret } from './secret.js';
 import type { Config, ProviderConfig, RouteConfig, RungConfig } from './types.js';
 
@@ -39,6 +40,7 @@ export function resolveConfig(raw: RawConfig, source: string): { config: Config;
       apiKey: p.api_key ? new Secret(p.api_key) : undefined,
       headers: p.headers ?? {},
       streamUpstream: p.stream_upstream ?? true,
+      models: Object.fromEntries(Object.entries(p.models ?? {}).map(([model, m]) => [model, modelOverrides(m)])),
     };
   }
 
@@ -127,4 +129,15 @@ function mergePolicy(base: Policy, raw: RawPolicy | undefined): Policy {
     misconfiguredCooldownMs: raw?.misconfigured_cooldown_ms ?? base.misconfiguredCooldownMs,
     fallbackOnContentPolicy: raw?.fallback_on_content_policy ?? base.fallbackOnContentPolicy,
   };
+}
+
+function modelOverrides(m: RawModel): CapabilityOverrides {
+  const out: CapabilityOverrides = {};
+  if (m.context_window !== undefined) out.maxContextTokens = m.context_window;
+  if (m.max_output_tokens !== undefined) out.maxOutputTokens = m.max_output_tokens;
+  if (m.tools !== undefined) out.tools = m.tools;
+  if (m.json_schema !== undefined) out.jsonSchema = m.json_schema;
+  if (m.vision !== undefined) out.vision = m.vision;
+  if (m.prefill !== undefined) out.prefill = m.prefill;
+  return out;
 }

@@ -23,12 +23,23 @@ export const policySchema = z.strictObject({
 
 export const PROVIDER_TYPES = ['openai', 'openai-compatible'] as const;
 
+export const modelSchema = z.strictObject({
+  context_window: z.number().int().positive().optional(),
+  max_output_tokens: z.number().int().positive().optional(),
+  tools: z.boolean().optional(),
+  json_schema: z.boolean().optional(),
+  vision: z.boolean().optional(),
+  prefill: z.boolean().optional(),
+});
+
 export const providerSchema = z.strictObject({
   type: z.enum(PROVIDER_TYPES),
   base_url: z.url({ protocol: /^https?$/, error: 'expected an http(s) URL' }),
   api_key: z.string().min(1).optional(),
   headers: z.record(z.string(), z.string()).optional(),
   stream_upstream: z.boolean().optional(),
+  /** What each model can do, where the adapter's defaults are wrong for it. */
+  models: z.record(z.string().min(1), modelSchema).optional(),
 });
 
 const targetRef = z.string().regex(/^[^/\s]+\/\S+$/, 'expected "provider/model"');
@@ -84,3 +95,4 @@ export type RawConfig = z.infer<typeof configSchema>;
 export type RawTimeouts = z.infer<typeof timeoutsSchema>;
 export type RawPolicy = z.infer<typeof policySchema>;
 export type RawRoute = z.infer<typeof routeSchema>;
+export type RawModel = z.infer<typeof modelSchema>;

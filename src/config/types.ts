@@ -1,4 +1,5 @@
 import type { Policy, Timeouts } from '../engine/route.js';
+import type { CapabilityOverrides } from '../providers/capabilities.js';
 import type { PROVIDER_TYPES } from './schema.js';
 import type { Secret } from './secret.js';
 
@@ -11,6 +12,8 @@ export interface ProviderConfig {
   apiKey: Secret | undefined;
   headers: Record<string, string>;
   streamUpstream: boolean;
+  /** Per-model capability overrides (only the fields config sets). */
+  models: Record<string, CapabilityOverrides>;
 }
 
 export type RungConfig =

@@ -1,9 +1,14 @@
 import type { Dispatcher } from 'undici';
 import { OpenAIProvider } from './openai/adapter.js';
+import type { CapabilityOverrides } from './capabilities.js';
 import type { Target } from './target.js';
 
 /** The wire formats an adapter exists for. A closed union: adding one is a new case below. */
-export type ProviderKind = 'openai' | 'openai-compatible';
+export type ProviderKind = 'openai' | 'openai-compatible' | 'azure-openai' | 'anthropic' | 'gemini';
+
+/** OpenAI-compatible servers whose quirks (or base URL) Understudy knows. */
+export const COMPAT_PRESETS = ['mistral', 'deepseek', 'xai', 'groq', 'together', 'fireworks', 'openrouter', 'ollama', 'vllm'] as const;
+export type CompatPreset = (typeof COMPAT_PRESETS)[number];
 
 export interface ProviderSpec {
   name: string;
@@ -12,6 +17,12 @@ export interface ProviderSpec {
   apiKey: string | undefined;
   headers: Record<string, string>;
   streamUpstream: boolean;
+  /** Per-model capability overrides from config. */
+  models: Record<string, CapabilityOverrides>;
+  /** `api-version` (Azure OpenAI) or `anthropic-version` (Anthropic); the adapter's default when unset. */
+  apiVersion?: string;
+  /** An OpenAI-compatible server's known quirks (`openai-compatible` only). */
+  preset?: CompatPreset;
 }
 
 export interface Provider {
@@ -33,11 +44,16 @@ export function createProvider(spec: ProviderSpec, deps: ProviderDeps): Provider
         baseUrl: spec.baseUrl,
         headers: spec.headers,
         streamUpstream: spec.streamUpstream,
+        models: spec.models,
         dispatcher: deps.dispatcher,
         now: deps.now,
       };
       return new OpenAIProvider(spec.apiKey ? { ...options, apiKey: spec.apiKey } : options);
     }
+    case 'azure-openai':
+    case 'anthropic':
+    case 'gemini':
+      throw new Error(`provider type '${spec.kind}' is being built in this change`);
     default:
       return assertNever(spec.kind);
   }

@@ -16,6 +16,25 @@ export interface UpstreamCall {
   /** Selected upstream response headers (rate-limit headers, request ids). */
   headers: Record<string, string>;
   events: AsyncIterable<UpstreamEvent>;
+  /** Request parameters the target has no equivalent for and that were dropped (harmless ones only). */
+  droppedParams?: string[];
+}
+
+/**
+ * What a target can do, declared by its adapter (per provider type and model) and overridable in
+ * config. The engine skips targets that cannot serve a request instead of failing on them.
+ */
+export interface Capabilities {
+  tools: boolean;
+  /** `response_format: json_schema` (structured output) honoured natively. */
+  jsonSchema: boolean;
+  vision: boolean;
+  /** Accepts a trailing assistant message as a prefix to continue (assistant prefill). */
+  prefill: boolean;
+  /** Context window in tokens; undefined when unknown (never a reason to skip). */
+  maxContextTokens?: number;
+  /** Largest completion in tokens; undefined when unknown. */
+  maxOutputTokens?: number;
 }
 
 export interface CallOptions {
@@ -34,6 +53,7 @@ export interface Target {
   readonly id: string;
   readonly provider: string;
   readonly model: string;
+  readonly capabilities: Capabilities;
   /** Whether a call for this request streams from upstream (so headers arrive before generation). */
   streamsUpstream(stream: boolean): boolean;
   call(request: ChatRequest, options: CallOptions): Promise<UpstreamCall>;

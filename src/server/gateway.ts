@@ -44,7 +44,7 @@ export async function startGateway(config: Config, options: GatewayOptions = {})
     providers.set(
       p.name,
       createProvider(
-        { name: p.name, kind: p.type, baseUrl: p.baseUrl, apiKey: p.apiKey?.reveal(), headers: p.headers, streamUpstream: p.streamUpstream },
+        { name: p.name, kind: p.type, baseUrl: p.baseUrl, apiKey: p.apiKey?.reveal(), headers: p.headers, streamUpstream: p.streamUpstream, models: p.models },
         { dispatcher, now: () => clock.now() },
       ),
     );

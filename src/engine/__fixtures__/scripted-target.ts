@@ -16,6 +16,7 @@ export type Step =
 export class ScriptedTarget implements Target {
   readonly provider: string;
   readonly model: string;
+  readonly capabilities = { tools: true, jsonSchema: true, vision: true, prefill: false };
   calls = 0;
   aborted = 0;
 

@@ -1,7 +1,8 @@
 import { Agent, request as undiciRequest, type Dispatcher } from 'undici';
 import type { ChatRequest } from '../../canonical/chat.js';
 import { UpstreamFailure, isUpstreamFailure } from '../../canonical/failure.js';
-import type { CallOptions, Target, UpstreamCall, UpstreamEvent } from '../target.js';
+import { capabilitiesFor, type CapabilityOverrides } from '../capabilities.js';
+import type { Capabilities, CallOptions, Target, UpstreamCall, UpstreamEvent } from '../target.js';
 import { parseRetryAfter } from '../retry-after.js';
 import { classifyHttpError, classifyTransportError } from './errors.js';
 import { toOpenAIBody } from './request.js';
@@ -15,6 +16,8 @@ export interface OpenAIProviderOptions {
   headers?: Record<string, string>;
   /** Stream from upstream even for non-streaming clients, so first-token/stall watchdogs protect them. */
   streamUpstream: boolean;
+  /** Per-model capability overrides. */
+  models?: Record<string, CapabilityOverrides>;
   dispatcher: Dispatcher;
   now?: () => number;
 }
@@ -29,6 +32,9 @@ const FORWARDED_HEADERS = [
   'x-ratelimit-reset-requests',
   'x-ratelimit-reset-tokens',
 ];
+
+/** OpenAI-wire models: tools, structured output and images are the norm; prefill is not supported. */
+export const OPENAI_DEFAULT_CAPABILITIES: Capabilities = { tools: true, jsonSchema: true, vision: true, prefill: false };
 
 /** Shared keep-alive connection pool for all OpenAI-wire providers. */
 export function createUpstreamDispatcher(): Dispatcher {
@@ -64,6 +70,7 @@ export class OpenAIProvider {
       id: `${provider}/${model}`,
       provider,
       model,
+      capabilities: capabilitiesFor(model, OPENAI_DEFAULT_CAPABILITIES, this.options.models?.[model]),
       streamsUpstream: (stream) => stream || this.options.streamUpstream,
       call: (request, options) => this.call(request, model, options),
     };
