@@ -2,10 +2,13 @@ import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Catalog } from '../engine/catalog.js';
 import type { Logger } from '../telemetry/logger.js';
-import { handleChatCompletions, type ChatHandlerDeps } from './chat-completions.js';
-import { badRequest, sendError, sendJson } from './respond.js';
+import { handleInference, sendApiError, type InferenceDeps } from './handle-inference.js';
+import { anthropicApi } from './inbound/anthropic/api.js';
+import type { InboundApi } from './inbound/inbound-api.js';
+import { openAIApi } from './inbound/openai-api.js';
+import { badRequest, sendJson } from './respond.js';
 
-export interface AppDeps extends ChatHandlerDeps {
+export interface AppDeps extends InferenceDeps {
   catalog: Catalog;
   logger: Logger;
   startedAt: number;
@@ -13,34 +16,45 @@ export interface AppDeps extends ChatHandlerDeps {
 
 type Handler = (req: IncomingMessage, res: ServerResponse, requestId: string) => Promise<void> | void;
 
-const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+interface PathEntry {
+  /** The API whose error shape this path answers in. */
+  api: InboundApi;
+  methods: Partial<Record<string, Handler>>;
+}
 
-/** The HTTP surface on node:http: a fixed route table, an error shape for everything else. */
+const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+const SERVED_PATHS = 'POST /v1/chat/completions, POST /v1/messages, GET /v1/models and GET /health';
+
+/** The HTTP surface on node:http: a fixed route table, each API's error shape for everything else. */
 export function createApp(deps: AppDeps): Server {
-  const chat = { POST: (req, res, id) => handleChatCompletions(req, res, id, deps) } satisfies Record<string, Handler>;
-  const models = { GET: (_req, res) => sendModels(res, deps.catalog, deps.startedAt) } satisfies Record<string, Handler>;
-  const routes: Record<string, Partial<Record<string, Handler>>> = {
+  const inference = (api: InboundApi): Handler => (req, res, id) => handleInference(api, req, res, id, deps);
+  const chat: PathEntry = { api: openAIApi, methods: { POST: inference(openAIApi) } };
+  const messages: PathEntry = { api: anthropicApi, methods: { POST: inference(anthropicApi) } };
+  const models: PathEntry = { api: openAIApi, methods: { GET: (_req, res) => sendModels(res, deps.catalog, deps.startedAt) } };
+  const paths: Record<string, PathEntry> = {
     '/v1/chat/completions': chat,
     '/chat/completions': chat,
+    '/v1/messages': messages,
     '/v1/models': models,
     '/models': models,
-    '/health': { GET: (_req, res) => sendJson(res, 200, JSON.stringify({ status: 'ok' })) },
+    '/health': { api: openAIApi, methods: { GET: (_req, res) => sendJson(res, 200, JSON.stringify({ status: 'ok' })) } },
   };
 
   const server = createServer({ requestTimeout: 0, headersTimeout: 60_000, keepAliveTimeout: 5_000 }, (req, res) => {
     const incoming = req.headers['x-request-id'];
     const requestId = typeof incoming === 'string' && REQUEST_ID.test(incoming) ? incoming : randomUUID();
+    const base = { 'x-request-id': requestId };
     const path = (req.url ?? '/').split('?')[0] ?? '/';
-    const methods = routes[path];
-    const handler = methods?.[req.method ?? ''];
-    if (!methods) {
-      sendError(res, badRequest(`Unknown path ${path}. This gateway serves POST /v1/chat/completions, GET /v1/models and GET /health.`, 'not_found', null, 404), { 'x-request-id': requestId });
+    const entry = paths[path];
+    const handler = entry?.methods[req.method ?? ''];
+    if (!entry) {
+      sendApiError(res, openAIApi, badRequest(`Unknown path ${path}. This gateway serves ${SERVED_PATHS}.`, 'not_found', null, 404), base);
       req.resume();
       return;
     }
     if (!handler) {
-      const allow = Object.keys(methods).join(', ');
-      sendError(res, badRequest(`Method ${req.method ?? ''} is not allowed on ${path}; use ${allow}.`, 'method_not_allowed', null, 405), { 'x-request-id': requestId, allow });
+      const allow = Object.keys(entry.methods).join(', ');
+      sendApiError(res, entry.api, badRequest(`Method ${req.method ?? ''} is not allowed on ${path}; use ${allow}.`, 'method_not_allowed', null, 405), { ...base, allow });
       req.resume();
       return;
     }
@@ -49,7 +63,7 @@ export function createApp(deps: AppDeps): Server {
       .catch((error: unknown) => {
         deps.logger.error({ err: error, request_id: requestId }, 'unhandled error in request handler');
         if (!res.headersSent) {
-          sendError(res, { status: 500, message: 'Internal error in the gateway.', type: 'server_error', code: 'internal_error', param: null }, { 'x-request-id': requestId });
+          sendApiError(res, entry.api, { status: 500, message: 'Internal error in the gateway.', type: 'server_error', code: 'internal_error', param: null }, base);
         } else {
           res.destroy();
         }

@@ -1,37 +1,26 @@
 import type { ServerResponse } from 'node:http';
-import type { ClientError } from '../engine/all-failed.js';
 import type { Served, StreamItem } from '../engine/engine.js';
-import { attemptCount } from '../engine/attempt.js';
-import { openAIErrorBody } from './respond.js';
+import type { StreamEncoder } from './inbound/inbound-api.js';
 
 /**
- * Writes an engine stream as OpenAI SSE. Success ends with an `: understudy {...}` comment naming
- * who served, then `data: [DONE]`. A failure after output ends with a `data: {"error":...}` event
- * and no [DONE], which the official SDKs raise as an error.
+ * Writes an engine stream through an inbound API's encoder, with backpressure. A failure after
+ * output ends the stream with the API's error event and no success terminator.
  */
-export async function writeSse(res: ServerResponse, served: Served, items: AsyncIterable<StreamItem>): Promise<void> {
-  let failed: ClientError | undefined;
+export async function writeSse(res: ServerResponse, served: Served, items: AsyncIterable<StreamItem>, encoder: StreamEncoder): Promise<void> {
+  let failed = false;
   for await (const item of items) {
     if (res.destroyed) break;
     let text: string;
-    if (item.type === 'chunk') text = `data: ${JSON.stringify(item.chunk)}\n\n`;
-    else if (item.type === 'keepalive') text = ': keep-alive\n\n';
+    if (item.type === 'chunk') text = encoder.chunk(item.chunk);
+    else if (item.type === 'keepalive') text = encoder.keepalive();
     else {
-      failed = item.error;
-      text = `data: ${openAIErrorBody(item.error)}\n\n`;
+      failed = true;
+      text = encoder.error(item.error);
     }
-    if (!res.write(text)) await drained(res);
+    if (text && !res.write(text)) await drained(res);
   }
   if (res.destroyed) return;
-  if (!failed) {
-    const trailer = {
-      route: served.route,
-      served_by: served.servedBy,
-      attempts: attemptCount(served.attempts),
-      degraded: served.degraded,
-    };
-    res.write(`: understudy ${JSON.stringify(trailer)}\n\ndata: [DONE]\n\n`);
-  }
+  if (!failed) res.write(encoder.end(served));
   res.end();
 }
 

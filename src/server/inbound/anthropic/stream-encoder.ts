@@ -1,0 +1,103 @@
+import type { ChatChunk, FinishReason, Usage } from '../../../canonical/chat.js';
+import type { ClientError } from '../../../engine/all-failed.js';
+import { attemptCount } from '../../../engine/attempt.js';
+import type { Served } from '../../../engine/engine.js';
+import { servedTrailer, type EncoderOptions, type StreamEncoder } from '../inbound-api.js';
+import { anthropicErrorType } from './errors.js';
+import { stopReasonFor } from './finish.js';
+import { anthropicUsage, messageId } from './response.js';
+
+interface PendingTool {
+  id: string;
+  name: string;
+  args: string;
+}
+
+function event(type: string, data: Record<string, unknown>): string {
+  return `event: ${type}\ndata: ${JSON.stringify({ type, ...data })}\n\n`;
+}
+
+/**
+ * Canonical chunks → Anthropic's named-event stream. Text and thinking stream as they arrive;
+ * tool calls are held until their arguments are complete (Anthropic's blocks are sequential and
+ * a client must never see half a tool call), then sent as one tool_use block.
+ */
+export class AnthropicStreamEncoder implements StreamEncoder {
+  private started = false;
+  private blockIndex = -1;
+  private open: 'text' | 'thinking' | undefined;
+  private readonly tools = new Map<number, PendingTool>();
+  private finish: FinishReason | null = null;
+  private usage: Usage | null = null;
+
+  constructor(private readonly options: EncoderOptions) {}
+
+  chunk(chunk: ChatChunk): string {
+    let out = '';
+    if (!this.started) {
+      this.started = true;
+      out += event('message_start', {
+        message: { id: messageId(chunk.id), type: 'message', role: 'assistant', model: chunk.model, content: [], stop_reason: null, stop_sequence: null, usage: { input_tokens: 0, output_tokens: 0 } },
+      });
+    }
+    if (chunk.usage) this.usage = chunk.usage;
+    const choice = chunk.choices.find((c) => c.index === 0);
+    if (!choice) return out;
+    const d = choice.delta;
+    if (this.options.includeReasoning && typeof d.reasoning_content === 'string' && d.reasoning_content) {
+      out += this.openBlock('thinking', { type: 'thinking', thinking: '', signature: '' });
+      out += event('content_block_delta', { index: this.blockIndex, delta: { type: 'thinking_delta', thinking: d.reasoning_content } });
+    }
+    if (typeof d.content === 'string' && d.content) {
+      out += this.openBlock('text', { type: 'text', text: '' });
+      out += event('content_block_delta', { index: this.blockIndex, delta: { type: 'text_delta', text: d.content } });
+    }
+    for (const call of d.tool_calls ?? []) {
+      const index = call.index ?? this.tools.size;
+      const pending = this.tools.get(index) ?? { id: '', name: '', args: '' };
+      if (call.id) pending.id = call.id;
+      if (call.function?.name) pending.name += call.function.name;
+      if (call.function?.arguments) pending.args += call.function.arguments;
+      this.tools.set(index, pending);
+    }
+    if (choice.finish_reason) this.finish = choice.finish_reason;
+    return out;
+  }
+
+  keepalive(): string {
+    return event('ping', {});
+  }
+
+  error(error: ClientError): string {
+    return this.closeBlock() + event('error', { error: { type: anthropicErrorType(error.status), message: error.message } });
+  }
+
+  end(served: Served): string {
+    let out = this.closeBlock();
+    for (const tool of [...this.tools.entries()].sort(([a], [b]) => a - b).map(([, t]) => t)) {
+      this.blockIndex++;
+      out += event('content_block_start', { index: this.blockIndex, content_block: { type: 'tool_use', id: tool.id, name: tool.name, input: {} } });
+      out += event('content_block_delta', { index: this.blockIndex, delta: { type: 'input_json_delta', partial_json: tool.args } });
+      out += event('content_block_stop', { index: this.blockIndex });
+    }
+    const usage = anthropicUsage(this.usage);
+    out += event('message_delta', { delta: { stop_reason: stopReasonFor(this.finish), stop_sequence: null }, usage });
+    out += servedTrailer(served, attemptCount(served.attempts));
+    out += event('message_stop', {});
+    return out;
+  }
+
+  private openBlock(kind: 'text' | 'thinking', contentBlock: Record<string, unknown>): string {
+    if (this.open === kind) return '';
+    const closed = this.closeBlock();
+    this.blockIndex++;
+    this.open = kind;
+    return closed + event('content_block_start', { index: this.blockIndex, content_block: contentBlock });
+  }
+
+  private closeBlock(): string {
+    if (this.open === undefined) return '';
+    this.open = undefined;
+    return event('content_block_stop', { index: this.blockIndex });
+  }
+}
