@@ -7,6 +7,7 @@ import {
   type Timeouts,
 } from '../engine/route.js';
 import type { CapabilityOverrides } from '../providers/capabilities.js';
+import type { RequestOverrides } from '../providers/request-overrides.js';
 import type { RawConfig, RawModel, RawPolicy, RawRoute, RawTimeouts } from './schema.js';
 import { Secret } from './secret.js';
 import type { Config, ProviderConfig, RouteConfig, RungConfig } from './types.js';
@@ -41,6 +42,9 @@ export function resolveConfig(raw: RawConfig, source: string): { config: Config;
       headers: p.headers ?? {},
       streamUpstream: p.stream_upstream ?? true,
       models: Object.fromEntries(Object.entries(p.models ?? {}).map(([model, m]) => [model, modelOverrides(m)])),
+      requestOverrides: Object.fromEntries(
+        Object.entries(p.models ?? {}).flatMap(([model, m]) => (m.request ? [[model, requestOverrides(m.request)]] : [])),
+      ),
     };
   }
 
@@ -139,5 +143,15 @@ function modelOverrides(m: RawModel): CapabilityOverrides {
   if (m.json_schema !== undefined) out.jsonSchema = m.json_schema;
   if (m.vision !== undefined) out.vision = m.vision;
   if (m.prefill !== undefined) out.prefill = m.prefill;
+  return out;
+}
+
+function requestOverrides(r: NonNullable<RawModel['request']>): RequestOverrides {
+  const out: RequestOverrides = {};
+  if (r.system !== undefined) out.system = r.system;
+  if (r.system_prefix !== undefined) out.systemPrefix = r.system_prefix;
+  if (r.set) out.set = r.set;
+  if (r.rename) out.rename = r.rename;
+  if (r.remove) out.remove = r.remove;
   return out;
 }

@@ -23,7 +23,17 @@ export const policySchema = z.strictObject({
 
 export const PROVIDER_TYPES = ['openai', 'openai-compatible'] as const;
 
+export const requestOverridesSchema = z.strictObject({
+  system: z.string().optional(),
+  system_prefix: z.string().optional(),
+  set: z.record(z.string(), z.unknown()).optional(),
+  rename: z.record(z.string(), z.string()).optional(),
+  remove: z.array(z.string()).optional(),
+});
+
 export const modelSchema = z.strictObject({
+  /** Edits to every request this model receives (prompt normalisation, parameter fixes). */
+  request: requestOverridesSchema.optional(),
   context_window: z.number().int().positive().optional(),
   max_output_tokens: z.number().int().positive().optional(),
   tools: z.boolean().optional(),

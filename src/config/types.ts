@@ -1,5 +1,6 @@
 import type { Policy, Timeouts } from '../engine/route.js';
 import type { CapabilityOverrides } from '../providers/capabilities.js';
+import type { RequestOverrides } from '../providers/request-overrides.js';
 import type { PROVIDER_TYPES } from './schema.js';
 import type { Secret } from './secret.js';
 
@@ -14,6 +15,8 @@ export interface ProviderConfig {
   streamUpstream: boolean;
   /** Per-model capability overrides (only the fields config sets). */
   models: Record<string, CapabilityOverrides>;
+  /** Per-model request edits. */
+  requestOverrides: Record<string, RequestOverrides>;
 }
 
 export type RungConfig =

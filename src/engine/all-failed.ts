@@ -54,6 +54,15 @@ export function allFailedError(route: string, attempts: readonly AttemptRecord[]
       param: 'messages',
     };
   }
+  if (attempts.length > 0 && attempts.every((a) => a.outcome === 'skipped' && !a.failure)) {
+    return {
+      status: 400,
+      message: `No target for '${route}' can serve this request: ${summary}`,
+      type: 'invalid_request_error',
+      code: 'no_capable_target',
+      param: null,
+    };
+  }
   if (attempts.length === 0) {
     return { status: 503, message: `No target is available for '${route}'.`, type: 'server_error', code: 'no_targets', param: null };
   }

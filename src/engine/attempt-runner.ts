@@ -5,10 +5,11 @@ import type { Target, UpstreamEvent } from '../providers/target.js';
 import { chunkCommits, responseHasOutput } from './output.js';
 import type { AttemptWatch } from './watchdog.js';
 
-export type AttemptResult =
+type Committed =
   | { ok: true; mode: 'complete'; response: ChatResponse }
-  | { ok: true; mode: 'stream'; head: ChatChunk[]; rest: AsyncIterator<UpstreamEvent> | undefined }
-  | { ok: false; failure: FailureDetails };
+  | { ok: true; mode: 'stream'; head: ChatChunk[]; rest: AsyncIterator<UpstreamEvent> | undefined };
+
+export type AttemptResult = (Committed & { droppedParams: string[] }) | { ok: false; failure: FailureDetails };
 
 /**
  * Runs one attempt up to its commit point: for a streaming client, the first output chunk;
@@ -27,7 +28,8 @@ export async function runAttempt(
     const call = await watch.within(target.call(request, { signal: watch.signal, stream }), 'headers');
     watch.markHeaders();
     iterator = call.events[Symbol.asyncIterator]();
-    return stream ? await untilFirstOutput(iterator, includeUsage, watch) : await untilComplete(iterator, watch);
+    const result = stream ? await untilFirstOutput(iterator, includeUsage, watch) : await untilComplete(iterator, watch);
+    return { ...result, droppedParams: call.droppedParams ?? [] };
   } catch (error) {
     const failure = asFailure(error);
     watch.abort(failure);
@@ -40,7 +42,7 @@ async function untilFirstOutput(
   iterator: AsyncIterator<UpstreamEvent>,
   includeUsage: boolean,
   watch: AttemptWatch,
-): Promise<AttemptResult> {
+): Promise<Committed> {
   const head: ChatChunk[] = [];
   for (;;) {
     const next = await watch.within(iterator.next(), 'body');
@@ -60,7 +62,7 @@ async function untilFirstOutput(
   }
 }
 
-async function untilComplete(iterator: AsyncIterator<UpstreamEvent>, watch: AttemptWatch): Promise<AttemptResult> {
+async function untilComplete(iterator: AsyncIterator<UpstreamEvent>, watch: AttemptWatch): Promise<Committed> {
   const assembler = new ChunkAssembler();
   let response: ChatResponse | undefined;
   for (;;) {

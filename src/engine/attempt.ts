@@ -26,6 +26,8 @@ export interface AttemptRecord {
   decision?: { action: DecisionAction; rule: string; delayMs?: number; cooldownMs?: number };
   /** Why a candidate was skipped. */
   skipReason?: string;
+  /** Request parameters this target had no equivalent for, dropped because they do not change the answer's meaning. */
+  droppedParams?: string[];
 }
 
 /** The whole request, as every view (headers, log, metrics) sees it. */

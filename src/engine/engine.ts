@@ -6,6 +6,7 @@ import type { StateStore } from '../state/state-store.js';
 import { allFailedError, stoppedError, type ClientError } from './all-failed.js';
 import type { AttemptReason, AttemptRecord, RequestRecord } from './attempt.js';
 import { asFailure, runAttempt } from './attempt-runner.js';
+import { cannotServe } from './capability-check.js';
 import { expandLadder, firstDegradation, type Candidate } from './candidates.js';
 import { sleep, systemClock, type Clock } from './clock.js';
 import { decide } from './decide.js';
@@ -94,6 +95,12 @@ export class Engine {
         i++;
         continue;
       }
+      const incapable = cannotServe(request, target.capabilities);
+      if (incapable) {
+        attempts.push(this.skipped(attempts, candidate, incapable));
+        i++;
+        continue;
+      }
       const cooldown = await this.options.state.getCooldown(target.id, now);
       if (cooldown) {
         const remaining = cooldown.untilMs - now;
@@ -124,6 +131,7 @@ export class Engine {
       if (watch.firstOutputAt !== undefined) attempt.firstTokenAt = watch.firstOutputAt;
 
       if (result.ok) {
+        if (result.droppedParams.length > 0) attempt.droppedParams = result.droppedParams;
         const served: Served = { route: route.name, servedBy: target.id, degraded: false, attempts };
         record.servedBy = target.id;
         if (result.mode === 'complete') {

@@ -11,6 +11,8 @@ export function servedHeaders(requestId: string, served: Served): Record<string,
   };
   addReasons(headers, served.attempts);
   if (served.degraded) headers['x-understudy-degraded'] = 'true';
+  const dropped = served.attempts.at(-1)?.droppedParams;
+  if (dropped && dropped.length > 0) headers['x-understudy-dropped-params'] = dropped.join(',');
   return headers;
 }
 

@@ -35,6 +35,8 @@ export interface HarnessOptions {
   defaults?: Record<string, unknown>;
   /** Extra `server:` keys (e.g. `body_limit_bytes`). */
   server?: Record<string, unknown>;
+  /** Extra keys merged into a provider's YAML entry (e.g. `models:` capabilities and request overrides). */
+  providerOptions?: Record<string, Record<string, unknown>>;
 }
 
 /**
@@ -91,6 +93,7 @@ export function useHarness(): (options: HarnessOptions) => Promise<Harness> {
         ...(spec.stream_upstream !== undefined ? { stream_upstream: spec.stream_upstream } : {}),
       };
     }
+    for (const [name, extra] of Object.entries(options.providerOptions ?? {})) providers[name] = { ...providers[name], ...extra };
     const raw = {
       server: { host: '127.0.0.1', port: 0, ...(options.server ?? {}) },
       logging: { level: 'silent' },
