@@ -7,6 +7,8 @@ import {
   type Timeouts,
 } from '../engine/route.js';
 import type { CapabilityOverrides } from '../providers/capabilities.js';
+import { COMPAT_PRESET_INFO } from '../providers/openai/presets.js';
+import { DEFAULT_BASE_URLS } from '../providers/registry.js';
 import type { RequestOverrides } from '../providers/request-overrides.js';
 import type { RawConfig, RawModel, RawPolicy, RawRoute, RawTimeouts } from './schema.js';
 import { Secret } from './secret.js';
@@ -34,11 +36,16 @@ export function resolveConfig(raw: RawConfig, source: string): { config: Config;
 
   const providers: Record<string, ProviderConfig> = {};
   for (const [name, p] of Object.entries(raw.providers)) {
+    const baseUrl = p.base_url ?? (p.preset ? COMPAT_PRESET_INFO[p.preset].baseUrl : DEFAULT_BASE_URLS[p.type]);
+    if (!baseUrl) problems.push({ path: ['providers', name, 'base_url'], message: `a ${p.type} provider needs a base_url${p.type === 'openai-compatible' ? ' (or a preset)' : ''}` });
+    if (p.preset && p.type !== 'openai-compatible') problems.push({ path: ['providers', name, 'preset'], message: `preset only applies to type openai-compatible` });
     providers[name] = {
       name,
       type: p.type,
-      baseUrl: p.base_url,
+      baseUrl: baseUrl ?? '',
       apiKey: p.api_key ? new Secret(p.api_key) : undefined,
+      apiVersion: p.api_version,
+      preset: p.preset,
       headers: p.headers ?? {},
       streamUpstream: p.stream_upstream ?? true,
       models: Object.fromEntries(Object.entries(p.models ?? {}).map(([model, m]) => [model, modelOverrides(m)])),

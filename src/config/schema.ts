@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { COMPAT_PRESETS } from '../providers/registry.js';
 
 /** The YAML file's schema. Strict: an unknown key is an error naming its path. */
 
@@ -21,7 +22,7 @@ export const policySchema = z.strictObject({
   fallback_on_content_policy: z.boolean().optional(),
 });
 
-export const PROVIDER_TYPES = ['openai', 'openai-compatible'] as const;
+export const PROVIDER_TYPES = ['openai', 'openai-compatible', 'azure-openai', 'anthropic', 'gemini'] as const;
 
 export const requestOverridesSchema = z.strictObject({
   system: z.string().optional(),
@@ -44,7 +45,12 @@ export const modelSchema = z.strictObject({
 
 export const providerSchema = z.strictObject({
   type: z.enum(PROVIDER_TYPES),
-  base_url: z.url({ protocol: /^https?$/, error: 'expected an http(s) URL' }),
+  /** Optional for openai, anthropic and gemini (their public endpoints) and for a preset; required otherwise. */
+  base_url: z.url({ protocol: /^https?$/, error: 'expected an http(s) URL' }).optional(),
+  /** `openai-compatible` only: a known server's quirks and default base URL. */
+  preset: z.enum(COMPAT_PRESETS).optional(),
+  /** Azure OpenAI `api-version`, or Anthropic's `anthropic-version`. */
+  api_version: z.string().min(1).optional(),
   api_key: z.string().min(1).optional(),
   headers: z.record(z.string(), z.string()).optional(),
   stream_upstream: z.boolean().optional(),

@@ -1,5 +1,6 @@
 import type { Policy, Timeouts } from '../engine/route.js';
 import type { CapabilityOverrides } from '../providers/capabilities.js';
+import type { CompatPreset } from '../providers/registry.js';
 import type { RequestOverrides } from '../providers/request-overrides.js';
 import type { PROVIDER_TYPES } from './schema.js';
 import type { Secret } from './secret.js';
@@ -11,6 +12,8 @@ export interface ProviderConfig {
   type: ProviderType;
   baseUrl: string;
   apiKey: Secret | undefined;
+  apiVersion: string | undefined;
+  preset: CompatPreset | undefined;
   headers: Record<string, string>;
   streamUpstream: boolean;
   /** Per-model capability overrides (only the fields config sets). */

@@ -1,10 +1,19 @@
 import type { Dispatcher } from 'undici';
-import { OpenAIProvider } from './openai/adapter.js';
+import { createAnthropicProvider } from './anthropic/adapter.js';
+import { createAzureProvider } from './azure/adapter.js';
+import { createOpenAIProvider } from './openai/adapter.js';
 import type { CapabilityOverrides } from './capabilities.js';
 import type { Target } from './target.js';
 
 /** The wire formats an adapter exists for. A closed union: adding one is a new case below. */
 export type ProviderKind = 'openai' | 'openai-compatible' | 'azure-openai' | 'anthropic' | 'gemini';
+
+/** Where each wire format lives when config names no base_url (azure-openai always needs one). */
+export const DEFAULT_BASE_URLS: Partial<Record<ProviderKind, string>> = {
+  openai: 'https://api.openai.com/v1',
+  anthropic: 'https://api.anthropic.com',
+  gemini: 'https://generativelanguage.googleapis.com/v1beta',
+};
 
 /** OpenAI-compatible servers whose quirks (or base URL) Understudy knows. */
 export const COMPAT_PRESETS = ['mistral', 'deepseek', 'xai', 'groq', 'together', 'fireworks', 'openrouter', 'ollama', 'vllm'] as const;
@@ -38,20 +47,12 @@ export interface ProviderDeps {
 export function createProvider(spec: ProviderSpec, deps: ProviderDeps): Provider {
   switch (spec.kind) {
     case 'openai':
-    case 'openai-compatible': {
-      const options = {
-        name: spec.name,
-        baseUrl: spec.baseUrl,
-        headers: spec.headers,
-        streamUpstream: spec.streamUpstream,
-        models: spec.models,
-        dispatcher: deps.dispatcher,
-        now: deps.now,
-      };
-      return new OpenAIProvider(spec.apiKey ? { ...options, apiKey: spec.apiKey } : options);
-    }
+    case 'openai-compatible':
+      return createOpenAIProvider(spec, deps);
     case 'azure-openai':
+      return createAzureProvider(spec, deps);
     case 'anthropic':
+      return createAnthropicProvider(spec, deps);
     case 'gemini':
       throw new Error(`provider type '${spec.kind}' is being built in this change`);
     default:

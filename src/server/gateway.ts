@@ -45,7 +45,17 @@ export async function startGateway(config: Config, options: GatewayOptions = {})
     providers.set(
       p.name,
       createProvider(
-        { name: p.name, kind: p.type, baseUrl: p.baseUrl, apiKey: p.apiKey?.reveal(), headers: p.headers, streamUpstream: p.streamUpstream, models: p.models },
+        {
+          name: p.name,
+          kind: p.type,
+          baseUrl: p.baseUrl,
+          apiKey: p.apiKey?.reveal(),
+          headers: p.headers,
+          streamUpstream: p.streamUpstream,
+          models: p.models,
+          ...(p.apiVersion ? { apiVersion: p.apiVersion } : {}),
+          ...(p.preset ? { preset: p.preset } : {}),
+        },
         { dispatcher, now: () => clock.now() },
       ),
     );

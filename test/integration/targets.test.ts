@@ -55,9 +55,12 @@ describe('per-target configuration', () => {
     });
     const error = await h.client.chat.completions
       .create({ model: 'chat', messages: [{ role: 'user', content: [{ type: 'image_url', image_url: { url: 'data:image/png;base64,AAAA' } }] }] })
-      .catch((e: unknown) => e as { status: number; code: string; message: string });
+      .then(
+        () => undefined,
+        (e: unknown) => e as { status: number; code: string; message: string },
+      );
     expect(error).toMatchObject({ status: 400, code: 'no_capable_target' });
-    expect(error.message).toContain('no vision');
+    expect(error?.message).toContain('no vision');
     expect(h.sim.calls).toHaveLength(0);
   });
 });

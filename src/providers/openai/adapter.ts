@@ -1,13 +1,31 @@
 import { Agent, request as undiciRequest, type Dispatcher } from 'undici';
 import type { ChatRequest } from '../../canonical/chat.js';
-import { UpstreamFailure, isUpstreamFailure } from '../../canonical/failure.js';
+import { UpstreamFailure, isUpstreamFailure, type FailureDetails } from '../../canonical/failure.js';
 import { capabilitiesFor, type CapabilityOverrides } from '../capabilities.js';
+import type { ProviderDeps, ProviderSpec } from '../registry.js';
 import type { Capabilities, CallOptions, Target, UpstreamCall, UpstreamEvent } from '../target.js';
 import { parseRetryAfter } from '../retry-after.js';
 import { classifyHttpError, classifyTransportError } from './errors.js';
+import type { StreamNormaliserOptions } from './normalise.js';
+import { COMPAT_PRESET_INFO } from './presets.js';
 import { toOpenAIBody } from './request.js';
 import { parseOpenAIResponse } from './response.js';
 import { parseOpenAIStream } from './stream.js';
+
+/**
+ * How an OpenAI-wire service is addressed and authenticated. OpenAI's own (`openAIWire`) by
+ * default; Azure OpenAI supplies its own and shares everything else.
+ */
+export interface OpenAIWire {
+  /** The chat-completions URL for one model (Azure: the model is the deployment in the path). */
+  url(model: string): URL;
+  /** The headers that carry the key. */
+  auth(apiKey: string): Record<string, string>;
+  /** Response headers passed on to the engine (rate-limit hints, request ids). */
+  forwardedHeaders: readonly string[];
+  /** Classifies an HTTP error response (status ≥ 400). */
+  classifyHttpError(status: number, bodyText: string, retryAfterMs: number | undefined, secrets: readonly string[]): FailureDetails;
+}
 
 export interface OpenAIProviderOptions {
   name: string;
@@ -20,10 +38,16 @@ export interface OpenAIProviderOptions {
   models?: Record<string, CapabilityOverrides>;
   dispatcher: Dispatcher;
   now?: () => number;
+  /** Capability defaults before known model limits and overrides; OpenAI's when unset. */
+  defaults?: Capabilities;
+  /** Addressing, auth and error classification; `openAIWire(baseUrl)` when unset. */
+  wire?: OpenAIWire;
 }
 
 const MAX_ERROR_BODY = 64 * 1024;
-const FORWARDED_HEADERS = [
+
+/** Response headers OpenAI sends that the engine uses (retry hints, headroom) or logs (request id). */
+export const OPENAI_FORWARDED_HEADERS: readonly string[] = [
   'x-request-id',
   'retry-after',
   'retry-after-ms',
@@ -35,6 +59,38 @@ const FORWARDED_HEADERS = [
 
 /** OpenAI-wire models: tools, structured output and images are the norm; prefill is not supported. */
 export const OPENAI_DEFAULT_CAPABILITIES: Capabilities = { tools: true, jsonSchema: true, vision: true, prefill: false };
+
+/** OpenAI and OpenAI-compatible servers: `${baseUrl}/chat/completions`, `Authorization: Bearer`. */
+export function openAIWire(baseUrl: string): OpenAIWire {
+  const url = new URL(baseUrl.replace(/\/+$/, '') + '/chat/completions');
+  return {
+    url: () => url,
+    auth: (apiKey) => ({ authorization: `Bearer ${apiKey}` }),
+    forwardedHeaders: OPENAI_FORWARDED_HEADERS,
+    classifyHttpError,
+  };
+}
+
+/**
+ * An `openai` or `openai-compatible` provider from its spec. A preset supplies the base URL when
+ * the spec has none, and its capability defaults.
+ */
+export function createOpenAIProvider(spec: ProviderSpec, deps: ProviderDeps): OpenAIProvider {
+  const preset = spec.preset ? COMPAT_PRESET_INFO[spec.preset] : undefined;
+  const baseUrl = spec.baseUrl || preset?.baseUrl;
+  if (!baseUrl) throw new Error(`provider '${spec.name}' has no base_url and no preset to take one from`);
+  return new OpenAIProvider({
+    name: spec.name,
+    baseUrl,
+    apiKey: spec.apiKey,
+    headers: spec.headers,
+    streamUpstream: spec.streamUpstream,
+    models: spec.models,
+    dispatcher: deps.dispatcher,
+    now: deps.now,
+    defaults: { ...OPENAI_DEFAULT_CAPABILITIES, ...preset?.capabilities },
+  });
+}
 
 /** Shared keep-alive connection pool for all OpenAI-wire providers. */
 export function createUpstreamDispatcher(): Dispatcher {
@@ -51,37 +107,38 @@ export function createUpstreamDispatcher(): Dispatcher {
 
 /** One OpenAI-wire provider; `target(model)` gives a Target for one of its models. */
 export class OpenAIProvider {
-  private readonly url: URL;
+  private readonly wire: OpenAIWire;
   private readonly headers: Record<string, string>;
   private readonly secrets: string[];
   private readonly now: () => number;
 
   constructor(private readonly options: OpenAIProviderOptions) {
-    this.url = new URL(options.baseUrl.replace(/\/+$/, '') + '/chat/completions');
+    this.wire = options.wire ?? openAIWire(options.baseUrl);
     this.headers = { 'content-type': 'application/json', ...(options.headers ?? {}) };
-    if (options.apiKey) this.headers.authorization = `Bearer ${options.apiKey}`;
+    if (options.apiKey) Object.assign(this.headers, this.wire.auth(options.apiKey));
     this.secrets = options.apiKey ? [options.apiKey] : [];
     this.now = options.now ?? Date.now;
   }
 
   target(model: string): Target {
     const provider = this.options.name;
+    const url = this.wire.url(model);
     return {
       id: `${provider}/${model}`,
       provider,
       model,
-      capabilities: capabilitiesFor(model, OPENAI_DEFAULT_CAPABILITIES, this.options.models?.[model]),
+      capabilities: capabilitiesFor(model, this.options.defaults ?? OPENAI_DEFAULT_CAPABILITIES, this.options.models?.[model]),
       streamsUpstream: (stream) => stream || this.options.streamUpstream,
-      call: (request, options) => this.call(request, model, options),
+      call: (request, options) => this.call(request, model, url, options),
     };
   }
 
-  private async call(request: ChatRequest, model: string, options: CallOptions): Promise<UpstreamCall> {
+  private async call(request: ChatRequest, model: string, url: URL, options: CallOptions): Promise<UpstreamCall> {
     const upstreamStream = options.stream || this.options.streamUpstream;
     const body = JSON.stringify(toOpenAIBody(request, model, upstreamStream));
     let response: Dispatcher.ResponseData;
     try {
-      response = await undiciRequest(this.url, {
+      response = await undiciRequest(url, {
         method: 'POST',
         headers: { ...this.headers, accept: upstreamStream ? 'text/event-stream' : 'application/json' },
         body,
@@ -91,26 +148,42 @@ export class OpenAIProvider {
     } catch (error) {
       throw this.failureFrom(error, options.signal, false);
     }
-    const headers = pickHeaders(response.headers);
+    const headers = pickHeaders(response.headers, this.wire.forwardedHeaders);
     if (response.statusCode >= 400) {
       const text = await readLimited(response.body, MAX_ERROR_BODY).catch(() => '');
       const retryAfterMs = parseRetryAfter(response.headers, this.now());
-      throw new UpstreamFailure(classifyHttpError(response.statusCode, text, retryAfterMs, this.secrets));
+      throw new UpstreamFailure(this.wire.classifyHttpError(response.statusCode, text, retryAfterMs, this.secrets));
     }
     const contentType = String(response.headers['content-type'] ?? '');
     const isSse = contentType.includes('text/event-stream');
+    const normalisation: StreamNormaliserOptions = {
+      fallbackIdentity: this.fallbackIdentity(model, headers),
+      separateUsage: options.stream && request.stream_options?.include_usage === true,
+    };
     return {
       status: response.statusCode,
       headers,
-      events: this.events(response.body, isSse, options.signal),
+      events: this.events(response.body, isSse ? normalisation : undefined, options.signal),
     };
   }
 
-  private async *events(body: Dispatcher.ResponseData['body'], isSse: boolean, signal: AbortSignal): AsyncGenerator<UpstreamEvent> {
+  /** The identity of a stream whose chunks carry none: the upstream request id, the model, now. */
+  private fallbackIdentity(model: string, headers: Record<string, string>): StreamNormaliserOptions['fallbackIdentity'] {
+    const now = this.now();
+    const requestId = headers['x-request-id'] ?? headers['apim-request-id'] ?? now.toString(36);
+    return { id: `chatcmpl-${requestId}`, created: Math.floor(now / 1000), model };
+  }
+
+  /** Events from the body: normalised chunks when it is SSE (`sse` set), else one response. */
+  private async *events(
+    body: Dispatcher.ResponseData['body'],
+    sse: StreamNormaliserOptions | undefined,
+    signal: AbortSignal,
+  ): AsyncGenerator<UpstreamEvent> {
     let complete = false;
     try {
-      if (isSse) {
-        yield* parseOpenAIStream(body, this.secrets);
+      if (sse) {
+        yield* parseOpenAIStream(body, this.secrets, sse);
       } else {
         const text = await body.text();
         yield { type: 'response', response: parseOpenAIResponse(text) };
@@ -135,9 +208,9 @@ export class OpenAIProvider {
   }
 }
 
-function pickHeaders(raw: Record<string, string | string[] | undefined>): Record<string, string> {
+function pickHeaders(raw: Record<string, string | string[] | undefined>, names: readonly string[]): Record<string, string> {
   const out: Record<string, string> = {};
-  for (const name of FORWARDED_HEADERS) {
+  for (const name of names) {
     const value = raw[name];
     if (value !== undefined) out[name] = Array.isArray(value) ? value.join(', ') : value;
   }

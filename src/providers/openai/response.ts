@@ -1,7 +1,11 @@
 import type { ChatResponse } from '../../canonical/chat.js';
 import { UpstreamFailure } from '../../canonical/failure.js';
+import { normaliseResponse } from './normalise.js';
 
-/** Parses a non-streaming OpenAI-wire body; anything that is not a chat completion is malformed. */
+/**
+ * Parses a non-streaming OpenAI-wire body, normalised (see `normalise.ts`); anything that is not
+ * a chat completion is malformed.
+ */
 export function parseOpenAIResponse(text: string): ChatResponse {
   let parsed: unknown;
   try {
@@ -26,5 +30,5 @@ export function parseOpenAIResponse(text: string): ChatResponse {
       throw new UpstreamFailure({ kind: 'malformed_response', code: 'not_a_completion', message: 'choice without message' });
     }
   }
-  return response;
+  return normaliseResponse(response);
 }

@@ -4,16 +4,26 @@ import { chunkFinishes, chunkHasOutput } from '../../canonical/chunks.js';
 import { UpstreamFailure } from '../../canonical/failure.js';
 import type { UpstreamEvent } from '../target.js';
 import { classifyStreamError, readErrorBody } from './errors.js';
+import { StreamNormaliser, type StreamNormaliserOptions } from './normalise.js';
+
+const DEFAULT_NORMALISATION: StreamNormaliserOptions = {
+  fallbackIdentity: { id: 'chatcmpl-upstream', created: 0, model: '' },
+  separateUsage: false,
+};
 
 /**
  * Turns an OpenAI-wire SSE body into upstream events. Pure with respect to I/O: it reads the
  * byte iterable it is given. Ends normally at `data: [DONE]`, or at the end of the body once a
  * finish_reason was seen (some compatible servers omit [DONE]); anything else is a cut.
+ * Chunks come out normalised (see `normalise.ts`); an upstream chunk that carried nothing (an
+ * Azure filter annotation) is reported as a keep-alive.
  */
 export async function* parseOpenAIStream(
   body: AsyncIterable<Uint8Array | string>,
   secrets: readonly string[],
+  normalisation: StreamNormaliserOptions = DEFAULT_NORMALISATION,
 ): AsyncGenerator<UpstreamEvent> {
+  const normaliser = new StreamNormaliser(normalisation);
   const queue: UpstreamEvent[] = [];
   let done = false;
   let finished = false;
@@ -56,9 +66,13 @@ export async function* parseOpenAIStream(
       });
       return;
     }
-    if (chunkHasOutput(parsed)) outputSeen = true;
-    if (chunkFinishes(parsed)) finished = true;
-    queue.push({ type: 'chunk', chunk: parsed });
+    const chunks = normaliser.push(parsed);
+    if (chunks.length === 0) queue.push({ type: 'keepalive' });
+    for (const chunk of chunks) {
+      if (chunkHasOutput(chunk)) outputSeen = true;
+      if (chunkFinishes(chunk)) finished = true;
+      queue.push({ type: 'chunk', chunk });
+    }
   };
 
   const parser = createParser({
