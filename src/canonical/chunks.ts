@@ -27,6 +27,8 @@ interface ChoiceBuilder {
   sawContent: boolean;
   refusal: string | null;
   reasoning: string;
+  /** Signed reasoning blocks (Anthropic thinking), kept whole so a later turn can send them back. */
+  thinkingBlocks: unknown[];
   toolCalls: ToolCall[];
   finish: ChatChoice['finish_reason'];
 }
@@ -52,7 +54,7 @@ export class ChunkAssembler {
   private addChoice(index: number, delta: ChunkDelta, finish: ChatChoice['finish_reason']): void {
     let b = this.choices.get(index);
     if (!b) {
-      b = { content: '', sawContent: false, refusal: null, reasoning: '', toolCalls: [], finish: null };
+      b = { content: '', sawContent: false, refusal: null, reasoning: '', thinkingBlocks: [], toolCalls: [], finish: null };
       this.choices.set(index, b);
     }
     if (typeof delta.content === 'string') {
@@ -61,6 +63,7 @@ export class ChunkAssembler {
     }
     if (typeof delta.refusal === 'string') b.refusal = (b.refusal ?? '') + delta.refusal;
     if (typeof delta.reasoning_content === 'string') b.reasoning += delta.reasoning_content;
+    if (Array.isArray(delta.thinking_blocks)) b.thinkingBlocks.push(...(delta.thinking_blocks as unknown[]));
     for (const call of delta.tool_calls ?? []) {
       const i = call.index ?? b.toolCalls.length;
       const existing = b.toolCalls[i];
@@ -89,6 +92,7 @@ export class ChunkAssembler {
           refusal: b.refusal,
         };
         if (b.reasoning) message.reasoning_content = b.reasoning;
+        if (b.thinkingBlocks.length > 0) message.thinking_blocks = b.thinkingBlocks;
         if (b.toolCalls.length > 0) message.tool_calls = b.toolCalls.filter(Boolean);
         return { index, message, logprobs: null, finish_reason: b.finish };
       });
@@ -119,6 +123,8 @@ export function responseToChunks(response: ChatResponse, includeUsage: boolean):
     const m = choice.message;
     const delta: ChunkDelta = { role: 'assistant', content: m.content ?? (m.tool_calls ? null : '') };
     if (m.refusal) delta.refusal = m.refusal;
+    if (typeof m.reasoning_content === 'string' && m.reasoning_content) delta.reasoning_content = m.reasoning_content;
+    if (Array.isArray(m.thinking_blocks) && m.thinking_blocks.length > 0) delta.thinking_blocks = m.thinking_blocks;
     if (m.tool_calls) {
       delta.tool_calls = m.tool_calls.map((call, index) => ({
         index,
