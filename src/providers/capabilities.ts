@@ -29,6 +29,7 @@ const KNOWN_LIMITS: [prefix: string, context: number, output: number][] = [
   ['gemini-2.0-flash', 1_048_576, 8_192],
   ['gemini-2.5-flash', 1_048_576, 65_536],
   ['gemini-2.5-pro', 1_048_576, 65_536],
+  ['gemini-3', 1_048_576, 65_536],
   ['mistral-large', 131_072, 8_192],
   ['mistral-small', 32_768, 8_192],
   ['deepseek-chat', 65_536, 8_192],

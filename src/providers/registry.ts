@@ -1,6 +1,7 @@
 import type { Dispatcher } from 'undici';
 import { createAnthropicProvider } from './anthropic/adapter.js';
 import { createAzureProvider } from './azure/adapter.js';
+import { createGeminiProvider } from './gemini/adapter.js';
 import { createOpenAIProvider } from './openai/adapter.js';
 import type { CapabilityOverrides } from './capabilities.js';
 import type { Target } from './target.js';
@@ -54,7 +55,7 @@ export function createProvider(spec: ProviderSpec, deps: ProviderDeps): Provider
     case 'anthropic':
       return createAnthropicProvider(spec, deps);
     case 'gemini':
-      throw new Error(`provider type '${spec.kind}' is being built in this change`);
+      return createGeminiProvider(spec, deps);
     default:
       return assertNever(spec.kind);
   }

@@ -1,11 +1,11 @@
-import { Agent, request as undiciRequest, type Dispatcher } from 'undici';
+import { Agent, type Dispatcher } from 'undici';
 import type { ChatRequest } from '../../canonical/chat.js';
-import { UpstreamFailure, isUpstreamFailure, type FailureDetails } from '../../canonical/failure.js';
+import type { FailureDetails } from '../../canonical/failure.js';
 import { capabilitiesFor, type CapabilityOverrides } from '../capabilities.js';
 import type { ProviderDeps, ProviderSpec } from '../registry.js';
 import type { Capabilities, CallOptions, Target, UpstreamCall, UpstreamEvent } from '../target.js';
-import { parseRetryAfter } from '../retry-after.js';
-import { classifyHttpError, classifyTransportError } from './errors.js';
+import { callUpstream, type UpstreamBody } from '../upstream-http.js';
+import { classifyHttpError } from './errors.js';
 import type { StreamNormaliserOptions } from './normalise.js';
 import { COMPAT_PRESET_INFO } from './presets.js';
 import { toOpenAIBody } from './request.js';
@@ -43,8 +43,6 @@ export interface OpenAIProviderOptions {
   /** Addressing, auth and error classification; `openAIWire(baseUrl)` when unset. */
   wire?: OpenAIWire;
 }
-
-const MAX_ERROR_BODY = 64 * 1024;
 
 /** Response headers OpenAI sends that the engine uses (retry hints, headroom) or logs (request id). */
 export const OPENAI_FORWARDED_HEADERS: readonly string[] = [
@@ -133,38 +131,28 @@ export class OpenAIProvider {
     };
   }
 
-  private async call(request: ChatRequest, model: string, url: URL, options: CallOptions): Promise<UpstreamCall> {
+  private call(request: ChatRequest, model: string, url: URL, options: CallOptions): Promise<UpstreamCall> {
     const upstreamStream = options.stream || this.options.streamUpstream;
-    const body = JSON.stringify(toOpenAIBody(request, model, upstreamStream));
-    let response: Dispatcher.ResponseData;
-    try {
-      response = await undiciRequest(url, {
-        method: 'POST',
-        headers: { ...this.headers, accept: upstreamStream ? 'text/event-stream' : 'application/json' },
-        body,
-        signal: options.signal,
-        dispatcher: this.options.dispatcher,
-      });
-    } catch (error) {
-      throw this.failureFrom(error, options.signal, false);
-    }
-    const headers = pickHeaders(response.headers, this.wire.forwardedHeaders);
-    if (response.statusCode >= 400) {
-      const text = await readLimited(response.body, MAX_ERROR_BODY).catch(() => '');
-      const retryAfterMs = parseRetryAfter(response.headers, this.now());
-      throw new UpstreamFailure(this.wire.classifyHttpError(response.statusCode, text, retryAfterMs, this.secrets));
-    }
-    const contentType = String(response.headers['content-type'] ?? '');
-    const isSse = contentType.includes('text/event-stream');
-    const normalisation: StreamNormaliserOptions = {
-      fallbackIdentity: this.fallbackIdentity(model, headers),
-      separateUsage: options.stream && request.stream_options?.include_usage === true,
-    };
-    return {
-      status: response.statusCode,
-      headers,
-      events: this.events(response.body, isSse ? normalisation : undefined, options.signal),
-    };
+    const forwarded = this.wire.forwardedHeaders;
+    return callUpstream({
+      url,
+      headers: this.headers,
+      body: JSON.stringify(toOpenAIBody(request, model, upstreamStream)),
+      stream: upstreamStream,
+      signal: options.signal,
+      dispatcher: this.options.dispatcher,
+      now: this.now,
+      secrets: this.secrets,
+      classifyHttpError: this.wire.classifyHttpError,
+      forwardHeader: (name) => forwarded.includes(name),
+      parse: (body, isSse, headers) =>
+        isSse
+          ? parseOpenAIStream(body, this.secrets, {
+              fallbackIdentity: this.fallbackIdentity(model, headers),
+              separateUsage: options.stream && request.stream_options?.include_usage === true,
+            })
+          : responseEvent(body),
+    });
   }
 
   /** The identity of a stream whose chunks carry none: the upstream request id, the model, now. */
@@ -173,57 +161,8 @@ export class OpenAIProvider {
     const requestId = headers['x-request-id'] ?? headers['apim-request-id'] ?? now.toString(36);
     return { id: `chatcmpl-${requestId}`, created: Math.floor(now / 1000), model };
   }
-
-  /** Events from the body: normalised chunks when it is SSE (`sse` set), else one response. */
-  private async *events(
-    body: Dispatcher.ResponseData['body'],
-    sse: StreamNormaliserOptions | undefined,
-    signal: AbortSignal,
-  ): AsyncGenerator<UpstreamEvent> {
-    let complete = false;
-    try {
-      if (sse) {
-        yield* parseOpenAIStream(body, this.secrets, sse);
-      } else {
-        const text = await body.text();
-        yield { type: 'response', response: parseOpenAIResponse(text) };
-      }
-      complete = true;
-    } catch (error) {
-      throw this.failureFrom(error, signal, true);
-    } finally {
-      // A complete answer: read what is left (the end of the chunked body) so the connection is
-      // reused. Anything else: close it, the upstream must stop generating.
-      if (!body.destroyed) {
-        if (complete) body.dump({ limit: 64 * 1024 }).catch(() => undefined);
-        else body.destroy();
-      }
-    }
-  }
-
-  private failureFrom(error: unknown, signal: AbortSignal, bodyStarted: boolean): UpstreamFailure {
-    if (signal.aborted && isUpstreamFailure(signal.reason)) return signal.reason;
-    if (isUpstreamFailure(error)) return error;
-    return new UpstreamFailure(classifyTransportError(error, bodyStarted, this.secrets));
-  }
 }
 
-function pickHeaders(raw: Record<string, string | string[] | undefined>, names: readonly string[]): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const name of names) {
-    const value = raw[name];
-    if (value !== undefined) out[name] = Array.isArray(value) ? value.join(', ') : value;
-  }
-  return out;
-}
-
-async function readLimited(body: AsyncIterable<Uint8Array>, limit: number): Promise<string> {
-  const parts: Buffer[] = [];
-  let size = 0;
-  for await (const piece of body) {
-    parts.push(Buffer.from(piece));
-    size += piece.length;
-    if (size >= limit) break;
-  }
-  return Buffer.concat(parts).toString('utf8').slice(0, limit);
+async function* responseEvent(body: UpstreamBody): AsyncGenerator<UpstreamEvent> {
+  yield { type: 'response', response: parseOpenAIResponse(await body.text()) };
 }

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { classifyHttpError, classifyTransportError } from './errors.js';
+import { classifyHttpError } from './errors.js';
 
 const fixture = (name: string): string =>
   readFileSync(new URL(`../../../../shared/conformance/fixtures/errors/${name}`, import.meta.url), 'utf8');
@@ -48,21 +48,5 @@ describe('classifyHttpError', () => {
     expect(message).not.toContain('sk-proj');
     expect(message).not.toContain('abc.def.ghi123');
     expect(message).toContain('Incorrect API key provided');
-  });
-});
-
-describe('classifyTransportError', () => {
-  const err = (code: string) => Object.assign(new Error(`boom ${code}`), { code });
-
-  it('classifies by code, never by message', () => {
-    expect(classifyTransportError(err('ECONNREFUSED'), false, []).kind).toBe('connection');
-    expect(classifyTransportError(err('ECONNRESET'), false, []).kind).toBe('connection');
-    expect(classifyTransportError(err('ENOTFOUND'), false, []).kind).toBe('connection');
-    expect(classifyTransportError(err('UND_ERR_SOCKET'), false, []).kind).toBe('connection');
-    expect(classifyTransportError(Object.assign(new Error('x'), { cause: err('ECONNRESET') }), false, []).code).toBe('ECONNRESET');
-  });
-
-  it('a transport error once the body has begun is a cut stream', () => {
-    expect(classifyTransportError(err('UND_ERR_SOCKET'), true, []).kind).toBe('stream_cut');
   });
 });

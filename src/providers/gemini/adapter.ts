@@ -1,0 +1,70 @@
+import type { ChatRequest } from '../../canonical/chat.js';
+import { capabilitiesFor } from '../capabilities.js';
+import type { Provider, ProviderDeps, ProviderSpec } from '../registry.js';
+import type { CallOptions, Capabilities, Target, UpstreamCall, UpstreamEvent } from '../target.js';
+import { callUpstream, type UpstreamBody } from '../upstream-http.js';
+import { classifyHttpError } from './errors.js';
+import { toGeminiRequest } from './request.js';
+import { parseGeminiResponse, type ResponseContext } from './response.js';
+import { parseGeminiStream } from './stream.js';
+
+/** Gemini models take tools, structured output and images; a trailing model turn is not continued as a prefix. */
+export const GEMINI_DEFAULT_CAPABILITIES: Capabilities = { tools: true, jsonSchema: true, vision: true, prefill: false };
+
+const FORWARDED_HEADERS = ['retry-after', 'x-request-id', 'x-goog-request-id'];
+
+/**
+ * A Gemini API (generativelanguage) provider: `POST {base_url}/models/{model}:generateContent`,
+ * or `:streamGenerateContent?alt=sse` when streaming upstream. The key travels in the
+ * `x-goog-api-key` header, never in the URL, so it never reaches a log line.
+ */
+export function createGeminiProvider(spec: ProviderSpec, deps: ProviderDeps): Provider {
+  const base = spec.baseUrl.replace(/\/+$/, '');
+  const headers: Record<string, string> = { 'content-type': 'application/json', ...spec.headers };
+  if (spec.apiKey) headers['x-goog-api-key'] = spec.apiKey;
+  const secrets = spec.apiKey ? [spec.apiKey] : [];
+
+  async function call(request: ChatRequest, model: string, options: CallOptions): Promise<UpstreamCall> {
+    const upstreamStream = options.stream || spec.streamUpstream;
+    const { body, droppedParams } = toGeminiRequest(request, model, {});
+    const ctx: ResponseContext = { model, created: Math.floor(deps.now() / 1000) };
+    const out = await callUpstream({
+      url: `${base}/${modelPath(model)}:${upstreamStream ? 'streamGenerateContent?alt=sse' : 'generateContent'}`,
+      headers,
+      body: JSON.stringify(body),
+      stream: upstreamStream,
+      signal: options.signal,
+      dispatcher: deps.dispatcher,
+      now: deps.now,
+      secrets,
+      classifyHttpError,
+      forwardHeader: (name) => FORWARDED_HEADERS.includes(name),
+      parse: (response, isSse) => (isSse ? parseGeminiStream(response, ctx, secrets) : responseEvent(response, ctx, secrets)),
+    });
+    if (droppedParams.length > 0) out.droppedParams = droppedParams;
+    return out;
+  }
+
+  return {
+    target(model: string): Target {
+      return {
+        id: `${spec.name}/${model}`,
+        provider: spec.name,
+        model,
+        capabilities: capabilitiesFor(model, GEMINI_DEFAULT_CAPABILITIES, spec.models[model]),
+        streamsUpstream: (stream) => stream || spec.streamUpstream,
+        call: (request, options) => call(request, model, options),
+      };
+    },
+  };
+}
+
+/** `gemini-2.0-flash` → `models/gemini-2.0-flash`; a full resource name (`tunedModels/x`, `models/y`) is kept. */
+function modelPath(model: string): string {
+  const path = model.includes('/') ? model : `models/${model}`;
+  return path.split('/').map(encodeURIComponent).join('/');
+}
+
+async function* responseEvent(body: UpstreamBody, ctx: ResponseContext, secrets: readonly string[]): AsyncGenerator<UpstreamEvent> {
+  yield { type: 'response', response: parseGeminiResponse(await body.text(), ctx, secrets) };
+}
