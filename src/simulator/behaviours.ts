@@ -1,89 +1,87 @@
-import type { OutgoingHttpHeaders } from 'node:http';
-import { type ChatRequest, STREAM_HEADERS, completionBody, sendCompletion, streamCompletion } from './completion.js';
-import * as errors from './errors.js';
+import { jsonAnswer, textAnswer, toolCallAnswer } from './answer.js';
+import { type Interrupt, sendError, sendGarbage, sendMessage, sendTruncated, streamAnswer } from './completion.js';
+import type { Answer, Dialect, SimRequest } from './dialect.js';
 import type { Exchange } from './exchange.js';
-import { DEFAULT_GARBAGE, DEFAULT_TEXT, MALFORMED_JSON, contentPieces } from './payloads.js';
+import { DEFAULT_GARBAGE, DEFAULT_TEXT, contentPieces } from './payloads.js';
 import type { LeafScenario } from './scenario.js';
 
-function retryHeaders(retryAfterS?: number, retryAfterMs?: number): OutgoingHttpHeaders {
-  const h: OutgoingHttpHeaders = {};
-  if (retryAfterS !== undefined) h['retry-after'] = String(retryAfterS);
-  if (retryAfterMs !== undefined) h['retry-after-ms'] = String(retryAfterMs);
-  return h;
+/** Default status of `midstream_error`: overloaded. */
+export const DEFAULT_MIDSTREAM_STATUS = 529;
+
+interface Delivery {
+  headerDelayMs?: number;
+  firstTokenDelayMs?: number;
+  chunkDelayMs?: number;
+  chunks?: number;
+  complete?: boolean;
 }
 
-/** A streamed (or, non-stream, plain) completion with optional delays and interruption. */
-function completion(
-  x: Exchange,
-  req: ChatRequest,
-  text: string,
-  opts: { headerDelayMs?: number; firstTokenDelayMs?: number; chunkDelayMs?: number; chunks?: number; done?: boolean } = {},
-): Promise<void> {
-  if (!req.stream) return sendCompletion(x, req, text, (opts.headerDelayMs ?? 0) + (opts.firstTokenDelayMs ?? 0));
-  return streamCompletion(x, req, {
-    text,
-    pieces: contentPieces(text, opts.chunks),
+/** A streamed (or, non-stream, plain) answer with optional delays. */
+function deliver(x: Exchange, d: Dialect, req: SimRequest, answer: Answer, opts: Delivery = {}): Promise<void> {
+  if (!req.stream) return sendMessage(x, d, req, answer, (opts.headerDelayMs ?? 0) + (opts.firstTokenDelayMs ?? 0));
+  const text = answer.kind === 'message' ? answer.text : '';
+  // A tool call without text has no text chunks, whatever `chunks` asks for.
+  const toolOnly = answer.kind === 'message' && answer.toolCall !== undefined && text === '';
+  return streamAnswer(x, d, req, answer, {
+    pieces: toolOnly ? [] : contentPieces(text, opts.chunks),
     headerDelayMs: opts.headerDelayMs ?? 0,
     firstTokenDelayMs: opts.firstTokenDelayMs ?? 0,
     chunkDelayMs: opts.chunkDelayMs ?? 0,
-    done: opts.done ?? true,
+    complete: opts.complete ?? true,
   });
 }
 
-/** Headers promise a complete JSON body; half of it arrives, then the connection dies. */
-async function truncatedJson(x: Exchange, req: ChatRequest, text: string): Promise<void> {
-  const body = Buffer.from(completionBody(req, text), 'utf8');
-  if (!x.writeHead(200, { 'content-type': 'application/json', 'content-length': body.length })) return;
-  if (!(await x.write(body.subarray(0, Math.floor(body.length / 2))))) return;
-  x.destroySocket();
+/** A text stream interrupted after `afterChunks` content chunks (the text is split so the point falls inside it). */
+function interrupted(x: Exchange, d: Dialect, req: SimRequest, text: string, interrupt: Interrupt): Promise<void> {
+  return streamAnswer(x, d, req, { kind: 'message', text }, {
+    pieces: contentPieces(text, undefined, interrupt.afterChunks + 1),
+    headerDelayMs: 0,
+    firstTokenDelayMs: 0,
+    chunkDelayMs: 0,
+    interrupt,
+    complete: true,
+  });
 }
 
-/** A 200 whose body is not what the content-type promises. */
-function garbage(x: Exchange, req: ChatRequest, body: string): void {
-  const contentType = req.stream ? STREAM_HEADERS['content-type'] : 'application/json';
-  if (!x.writeHead(200, { 'content-type': contentType, 'content-length': Buffer.byteLength(body) })) return;
-  x.end(body);
-}
-
-/** Executes one resolved scenario against one request. */
-export async function runBehaviour(scenario: LeafScenario, x: Exchange, req: ChatRequest): Promise<void> {
+/** Executes one resolved scenario against one request, in the request's wire format. */
+export async function runBehaviour(scenario: LeafScenario, x: Exchange, d: Dialect, req: SimRequest): Promise<void> {
   switch (scenario.kind) {
     case 'ok':
-      return completion(x, req, scenario.text ?? DEFAULT_TEXT, {
+      return deliver(x, d, req, textAnswer(req, scenario.text ?? DEFAULT_TEXT), {
         headerDelayMs: scenario.latency_ms,
         chunkDelayMs: scenario.chunk_delay_ms,
         chunks: scenario.chunks,
       });
     case 'slow_first_token':
-      return completion(x, req, scenario.text ?? DEFAULT_TEXT, { firstTokenDelayMs: scenario.delay_ms });
+      return deliver(x, d, req, { kind: 'message', text: scenario.text ?? DEFAULT_TEXT }, { firstTokenDelayMs: scenario.delay_ms });
     case 'missing_done':
-      return completion(x, req, scenario.text ?? DEFAULT_TEXT, { done: false });
+      return deliver(x, d, req, { kind: 'message', text: scenario.text ?? DEFAULT_TEXT }, { complete: false });
     case 'empty':
-      return completion(x, req, '');
+      return deliver(x, d, req, { kind: 'message', text: '' });
+    case 'tool_call':
+      return deliver(x, d, req, toolCallAnswer(req, scenario));
+    case 'json':
+      return deliver(x, d, req, jsonAnswer(req, scenario));
 
-    case 'cut':
-    case 'stall':
-    case 'malformed_chunk': {
+    case 'cut': {
       const text = scenario.text ?? DEFAULT_TEXT;
-      if (!req.stream) {
-        if (scenario.kind === 'cut') return truncatedJson(x, req, text);
-        if (scenario.kind === 'malformed_chunk') return garbage(x, req, MALFORMED_JSON);
-        if (scenario.stall_ms === undefined) return x.untilClosed();
-        return sendCompletion(x, req, text, scenario.stall_ms);
-      }
-      const afterChunks = scenario.after_chunks;
-      return streamCompletion(x, req, {
-        text,
-        pieces: contentPieces(text, undefined, afterChunks + 1),
-        headerDelayMs: 0,
-        firstTokenDelayMs: 0,
-        chunkDelayMs: 0,
-        interrupt:
-          scenario.kind === 'stall'
-            ? { kind: 'stall', afterChunks, ms: scenario.stall_ms }
-            : { kind: scenario.kind === 'cut' ? 'cut' : 'malformed', afterChunks },
-        done: true,
-      });
+      if (!req.stream) return sendTruncated(x, d, req, { kind: 'message', text });
+      return interrupted(x, d, req, text, { kind: 'cut', afterChunks: scenario.after_chunks });
+    }
+    case 'malformed_chunk': {
+      if (!req.stream) return sendGarbage(x, d, req, d.malformedBody);
+      return interrupted(x, d, req, scenario.text ?? DEFAULT_TEXT, { kind: 'malformed', afterChunks: scenario.after_chunks });
+    }
+    case 'stall': {
+      const text = scenario.text ?? DEFAULT_TEXT;
+      if (req.stream) return interrupted(x, d, req, text, { kind: 'stall', afterChunks: scenario.after_chunks, ms: scenario.stall_ms });
+      return scenario.stall_ms === undefined ? x.untilClosed() : sendMessage(x, d, req, { kind: 'message', text }, scenario.stall_ms);
+    }
+    case 'midstream_error': {
+      const status = scenario.status ?? DEFAULT_MIDSTREAM_STATUS;
+      if (!req.stream) return sendError(x, d, req, { kind: 'status', status, message: scenario.message });
+      const interrupt: Interrupt = { kind: 'error', afterChunks: scenario.after_chunks, status, message: scenario.message };
+      return interrupted(x, d, req, scenario.text ?? DEFAULT_TEXT, interrupt);
     }
 
     case 'reset':
@@ -92,34 +90,27 @@ export async function runBehaviour(scenario: LeafScenario, x: Exchange, req: Cha
     case 'no_response':
       return x.untilClosed();
     case 'garbage':
-      return garbage(x, req, scenario.body ?? DEFAULT_GARBAGE);
+      return sendGarbage(x, d, req, scenario.body ?? DEFAULT_GARBAGE);
 
     case 'rate_limit':
-      return x.sendJson(429, errors.rateLimited(), {
-        'x-ratelimit-remaining-requests': '0',
-        'x-ratelimit-reset-requests': `${scenario.retry_after_s ?? 1}s`,
-        ...retryHeaders(scenario.retry_after_s, scenario.retry_after_ms),
-      });
+      return sendError(x, d, req, { kind: 'rate_limit', retryAfterS: scenario.retry_after_s, retryAfterMs: scenario.retry_after_ms });
     case 'insufficient_quota':
-      return x.sendJson(429, errors.insufficientQuota());
+      return sendError(x, d, req, { kind: 'insufficient_quota' });
     case 'status':
-      return x.sendJson(
-        scenario.status,
-        errors.errorForStatus(scenario.status, scenario.message),
-        retryHeaders(scenario.retry_after_s),
-      );
+      return sendError(x, d, req, { kind: 'status', status: scenario.status, message: scenario.message, retryAfterS: scenario.retry_after_s });
     case 'context_window': {
       const limit = scenario.limit ?? 4096;
-      const tokens = Math.max(limit + 1, Math.round(JSON.stringify(req.body['messages'] ?? []).length / 4));
-      return x.sendJson(400, errors.contextLengthExceeded(limit, tokens));
+      const tokens = Math.max(limit + 1, Math.round(req.promptChars / 4));
+      return sendError(x, d, req, { kind: 'context_window', limit, tokens });
     }
     case 'content_filter':
-      return x.sendJson(400, errors.contentFiltered(), { 'apim-request-id': x.requestId });
+      if (d.contentFilterIsError) return sendError(x, d, req, { kind: 'content_filter' });
+      return deliver(x, d, req, { kind: 'refusal' });
     case 'invalid_request':
-      return x.sendJson(400, errors.invalidTemperature());
+      return sendError(x, d, req, { kind: 'invalid_request' });
     case 'unsupported_parameter':
-      return x.sendJson(400, errors.unsupportedParameter());
+      return sendError(x, d, req, { kind: 'unsupported_parameter' });
     case 'auth_error':
-      return x.sendJson(401, errors.invalidApiKey(req.apiKey ?? 'sk-simulator-invalid-key'));
+      return sendError(x, d, req, { kind: 'auth_error', key: req.apiKey });
   }
 }

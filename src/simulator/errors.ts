@@ -32,6 +32,9 @@ export const invalidJson = (): OpenAIErrorBody =>
 export const missingModel = (): OpenAIErrorBody =>
   openAIError('you must provide a model parameter', 'invalid_request_error', null, null);
 
+export const missingParameter = (param: string): OpenAIErrorBody =>
+  openAIError(`Missing required parameter: '${param}'.`, 'invalid_request_error', param, 'missing_required_parameter');
+
 export const modelNotFound = (model: string): OpenAIErrorBody =>
   openAIError(
     `The model \`${model}\` does not exist or you do not have access to it.`,

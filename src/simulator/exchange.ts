@@ -1,6 +1,7 @@
 import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http';
 import { performance } from 'node:perf_hooks';
-import { newRequestId } from './payloads.js';
+import type { Dialect } from './dialect.js';
+import { openai } from './dialects/openai.js';
 
 const noop = (): void => {};
 
@@ -9,7 +10,9 @@ const noop = (): void => {};
  * into a no-op sink once the response is finished, the client goes away, or the simulator closes.
  */
 export class Exchange {
-  readonly requestId = newRequestId();
+  /** The wire format replies are shaped for (response headers, request id); OpenAI until routed. */
+  private current: Dialect = openai;
+  requestId = openai.newRequestId();
   private readonly started = performance.now();
   private readonly timers = new Set<NodeJS.Timeout>();
   private readonly waiters = new Set<() => void>();
@@ -80,21 +83,20 @@ export class Exchange {
     return Buffer.concat(parts).toString('utf8');
   }
 
-  /** Realistic OpenAI response headers plus `extra`. */
+  /** Switches replies to `dialect`'s headers and request-id style. */
+  speak(dialect: Dialect): void {
+    if (this.current === dialect) return;
+    this.current = dialect;
+    this.requestId = dialect.newRequestId();
+  }
+
+  get dialect(): Dialect {
+    return this.current;
+  }
+
+  /** The dialect's realistic response headers plus `extra`. */
   headers(extra: OutgoingHttpHeaders = {}): OutgoingHttpHeaders {
-    return {
-      'x-request-id': this.requestId,
-      'openai-organization': 'understudy-simulator',
-      'openai-processing-ms': String(Math.round(performance.now() - this.started)),
-      'openai-version': '2020-10-01',
-      'x-ratelimit-limit-requests': '10000',
-      'x-ratelimit-limit-tokens': '30000000',
-      'x-ratelimit-remaining-requests': '9999',
-      'x-ratelimit-remaining-tokens': '29999000',
-      'x-ratelimit-reset-requests': '6ms',
-      'x-ratelimit-reset-tokens': '2ms',
-      ...extra,
-    };
+    return { ...this.current.baseHeaders(this.requestId, performance.now() - this.started), ...extra };
   }
 
   writeHead(status: number, extra: OutgoingHttpHeaders = {}): boolean {
@@ -124,8 +126,12 @@ export class Exchange {
 
   /** A complete response with a JSON body. */
   sendJson(status: number, body: unknown, extra: OutgoingHttpHeaders = {}): void {
-    const text = JSON.stringify(body);
-    if (!this.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text), ...extra })) return;
+    this.send(status, JSON.stringify(body), { 'content-type': 'application/json', ...extra });
+  }
+
+  /** A complete response with a text body (`headers` should name the content-type). */
+  send(status: number, text: string, headers: OutgoingHttpHeaders): void {
+    if (!this.writeHead(status, { ...headers, 'content-length': Buffer.byteLength(text) })) return;
     this.end(text);
   }
 

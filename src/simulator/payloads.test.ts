@@ -1,6 +1,18 @@
 import { describe, expect, it } from 'vitest';
 import { redactKey } from './errors.js';
-import { contentPieces, estimateTokens, newCompletionId, splitExactly, wordPieces } from './payloads.js';
+import {
+  contentPieces,
+  estimateTokens,
+  jsonFragments,
+  newAnthropicRequestId,
+  newCallId,
+  newCompletionId,
+  newMessageId,
+  newResponseId,
+  newToolUseId,
+  splitExactly,
+  wordPieces,
+} from './payloads.js';
 
 describe('text splitting', () => {
   it('splits into word-ish pieces keeping leading whitespace', () => {
@@ -33,6 +45,23 @@ describe('ids and estimates', () => {
     const a = newCompletionId();
     expect(a).toMatch(/^chatcmpl-[A-Za-z0-9]{29}$/);
     expect(newCompletionId()).not.toBe(a);
+  });
+
+  it('makes Anthropic / Gemini / tool-call ids in the recorded formats', () => {
+    expect(newMessageId()).toMatch(/^msg_01[1-9A-HJ-NP-Za-km-z]{22}$/);
+    expect(newToolUseId()).toMatch(/^toolu_01[1-9A-HJ-NP-Za-km-z]{22}$/);
+    expect(newAnthropicRequestId()).toMatch(/^req_011C[1-9A-HJ-NP-Za-km-z]{20}$/);
+    expect(newCallId()).toMatch(/^call_[A-Za-z0-9]{24}$/);
+    expect(newResponseId()).toMatch(/^[A-Za-z0-9_-]{23}$/);
+  });
+
+  it('fragments JSON the way tool arguments stream', () => {
+    const json = JSON.stringify({ city: 'Paris', n: 1 });
+    const parts = jsonFragments(json);
+    expect(parts.join('')).toBe(json);
+    expect(parts.length).toBeGreaterThan(3);
+    expect(parts.every((p) => Array.from(p).length <= 5)).toBe(true);
+    expect(jsonFragments('{}')).toEqual(['{}']);
   });
 
   it('estimates ~4 chars per token', () => {

@@ -28,6 +28,12 @@ describe('scenarioSchema', () => {
       { kind: 'invalid_request' },
       { kind: 'unsupported_parameter' },
       { kind: 'auth_error' },
+      { kind: 'midstream_error', after_chunks: 2 },
+      { kind: 'midstream_error', after_chunks: 0, status: 503, message: 'busy', text: 'a b' },
+      { kind: 'tool_call' },
+      { kind: 'tool_call', name: 'get_weather', arguments: { city: 'Paris', days: [1, 2] }, text: 'Checking.' },
+      { kind: 'json' },
+      { kind: 'json', value: { ok: false, n: 1 } },
     ];
     for (const s of all) expect(scenarioSchema.parse(s)).toEqual(s);
   });
@@ -65,6 +71,11 @@ then:
     ['missing then', { kind: 'fail_first', n: 1, failure: { kind: 'ok' } }],
     ['negative n', { kind: 'fail_first', n: -1, failure: { kind: 'ok' }, then: { kind: 'ok' } }],
     ['not an object', 'ok'],
+    ['midstream_error without after_chunks', { kind: 'midstream_error' }],
+    ['midstream_error with a 2xx status', { kind: 'midstream_error', after_chunks: 1, status: 200 }],
+    ['tool_call with array arguments', { kind: 'tool_call', arguments: [1] }],
+    ['tool_call with an empty name', { kind: 'tool_call', name: '' }],
+    ['json with a non-object value', { kind: 'json', value: 'x' }],
   ])('rejects %s', (_name, input) => {
     expect(scenarioSchema.safeParse(input).success).toBe(false);
   });

@@ -2,15 +2,21 @@ import { type IncomingMessage, type Server, type ServerResponse, createServer } 
 import type { AddressInfo, Socket } from 'node:net';
 import { runBehaviour } from './behaviours.js';
 import { type SimClock, systemClock } from './clock.js';
-import type { ChatRequest } from './completion.js';
-import * as errors from './errors.js';
+import { sendError } from './completion.js';
+import type { Dialect, Format, SimError, SimRequest } from './dialect.js';
+import { anthropic } from './dialects/anthropic.js';
+import { gemini } from './dialects/gemini.js';
+import { OWNED_BY, openai } from './dialects/openai.js';
+import { isRecord } from './dialects/read.js';
 import { Exchange } from './exchange.js';
-import { OWNED_BY, unixSeconds } from './payloads.js';
+import { unixSeconds } from './payloads.js';
 import { resolveScenario } from './resolve.js';
 import { type Scenario, scenarioSchema } from './scenario.js';
 
+export type { Format as SimulatorFormat } from './dialect.js';
+
 export interface SimulatorOptions {
-  /** model id -> behaviour */
+  /** model id -> behaviour (the same script answers in every wire format) */
   models: Record<string, Scenario>;
   /** Default '127.0.0.1'. */
   host?: string;
@@ -18,7 +24,10 @@ export interface SimulatorOptions {
   port?: number;
   /** Used for scheduled outages only. Default: wall clock. */
   clock?: SimClock;
-  /** When set, requests must send `Authorization: Bearer <apiKey>`. */
+  /**
+   * When set, requests must carry this key in their format's auth slot: `Authorization: Bearer <apiKey>`
+   * (OpenAI), `x-api-key` (Anthropic), `x-goog-api-key` or `?key=` (Gemini).
+   */
   apiKey?: string;
 }
 
@@ -30,19 +39,33 @@ export interface SimulatorCall {
   body: Record<string, unknown>;
   /**
    * The scenario kind actually executed ('ok', 'status', 'reset', ...), or for requests rejected
-   * before any scenario ran: 'invalid_json' | 'missing_model' | 'unauthorized' | 'model_not_found'.
+   * before any scenario ran: 'invalid_json' | 'missing_model' | 'unauthorized' | 'missing_field' | 'model_not_found'.
    */
   outcome: string;
+  /** Wire format of the request: `/v1/chat/completions`, `/v1/messages` or `…:generateContent`. */
+  format: Format;
+  /** The raw request headers (lower-cased names; repeated headers joined with ', '). */
+  headers: Record<string, string>;
 }
 
 export interface Simulator {
   /** OpenAI base URL, e.g. 'http://127.0.0.1:PORT/v1'; valid after listen(). */
   readonly url: string;
+  /**
+   * 'http://127.0.0.1:PORT': the base URL of the Anthropic (`/v1/messages`) and Gemini
+   * (`/v1beta/models/{model}:generateContent`) endpoints, as their SDKs expect it.
+   */
+  readonly origin: string;
+  /**
+   * Provider base URLs as configured for each format: `{origin}/v1` (OpenAI), `{origin}` (Anthropic:
+   * the SDK appends `/v1/messages`), `{origin}/v1beta` (Gemini: `/models/{model}:generateContent` follows).
+   */
+  readonly baseUrls: Readonly<Record<Format, string>>;
   readonly port: number;
   listen(): Promise<void>;
   /** Closes the server and destroys every open socket (stalled / unanswered requests included). */
   close(): Promise<void>;
-  /** Every chat request received, in order. */
+  /** Every model request received (all formats), in order. */
   calls: SimulatorCall[];
   callsFor(model: string): SimulatorCall[];
   /** Adds/replaces a model at runtime (resets its fail_first counters). */
@@ -53,13 +76,19 @@ export interface Simulator {
   openConnections(): number;
 }
 
-function isRecord(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
+/** A model endpoint resolved from the URL: format plus what the path says (Gemini: model and streaming). */
+interface Route {
+  dialect: Dialect;
+  model?: string;
+  stream?: boolean;
 }
 
-function bearerToken(req: IncomingMessage): string | undefined {
-  const m = /^Bearer\s+(.+)$/i.exec(req.headers.authorization ?? '');
-  return m?.[1]?.trim();
+const GEMINI_METHOD = /^\/(?:v1beta|v1|v1alpha)\/models\/([^/:]+):(generateContent|streamGenerateContent)$/;
+
+function flatHeaders(req: IncomingMessage): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(req.headers)) if (v !== undefined) out[k.toLowerCase()] = Array.isArray(v) ? v.join(', ') : v;
+  return out;
 }
 
 class SimulatorServer implements Simulator {
@@ -96,9 +125,17 @@ class SimulatorServer implements Simulator {
     return this.boundPort;
   }
 
-  get url(): string {
+  get origin(): string {
     const host = this.host.includes(':') ? `[${this.host}]` : this.host;
-    return `http://${host}:${this.boundPort}/v1`;
+    return `http://${host}:${this.boundPort}`;
+  }
+
+  get url(): string {
+    return `${this.origin}/v1`;
+  }
+
+  get baseUrls(): Readonly<Record<Format, string>> {
+    return { openai: this.url, anthropic: this.origin, gemini: `${this.origin}/v1beta` };
   }
 
   listen(): Promise<void> {
@@ -165,44 +202,89 @@ class SimulatorServer implements Simulator {
       // A bug in a behaviour must not crash the test process; fail the request visibly instead.
       if (x.closed) return;
       if (x.res.headersSent) x.destroySocket();
-      else x.sendJson(500, errors.errorForStatus(500));
+      else sendError(x, x.dialect, { stream: false }, { kind: 'status', status: 500 });
     });
   }
 
   private async route(x: Exchange): Promise<void> {
     const method = x.req.method ?? 'GET';
-    const path = new URL(x.req.url ?? '/', 'http://simulator').pathname.replace(/\/+$/, '') || '/';
+    const url = new URL(x.req.url ?? '/', 'http://simulator');
+    const path = url.pathname.replace(/\/+$/, '') || '/';
 
     if (method === 'GET' && path === '/health') return x.sendJson(200, { status: 'ok' });
-    if (method === 'POST' && path === '/v1/chat/completions') return this.chat(x);
-    if (method === 'GET' && (path === '/v1/models' || path.startsWith('/v1/models/'))) {
-      if (!this.authorized(x)) return x.sendJson(401, errors.invalidApiKey(bearerToken(x.req)));
-      return this.modelsEndpoint(x, path);
+    const route = this.modelEndpoint(method, path);
+    if (route) return this.generate(x, url, route);
+
+    // Anthropic clients always send `anthropic-version`; the OpenAI shape is the default for /v1.
+    const fallback = path.startsWith('/v1beta/') ? gemini : x.req.headers['anthropic-version'] !== undefined ? anthropic : openai;
+    x.speak(fallback);
+    if (method === 'GET' && /^\/(v1|v1beta)\/models(\/|$)/.test(path)) {
+      if (!this.authorized(x, fallback, url)) {
+        return sendError(x, fallback, { stream: false }, { kind: 'unauthorized', key: fallback.apiKey(x.req, url) });
+      }
+      return this.modelsEndpoint(x, fallback, path);
     }
-    return x.sendJson(404, errors.invalidUrl(method, path));
+    return sendError(x, fallback, { stream: false }, { kind: 'invalid_url', method, path });
   }
 
-  private authorized(x: Exchange): boolean {
-    return this.apiKey === undefined || bearerToken(x.req) === this.apiKey;
+  private modelEndpoint(method: string, path: string): Route | undefined {
+    if (method !== 'POST') return undefined;
+    if (path === '/v1/chat/completions') return { dialect: openai };
+    if (path === '/v1/messages') return { dialect: anthropic };
+    const m = GEMINI_METHOD.exec(path);
+    if (m) return { dialect: gemini, model: decodeURIComponent(m[1] ?? ''), stream: m[2] === 'streamGenerateContent' };
+    return undefined;
   }
 
-  private modelsEndpoint(x: Exchange, path: string): void {
-    const entry = (id: string): Record<string, unknown> => ({ id, object: 'model', created: this.createdS, owned_by: OWNED_BY });
-    if (path === '/v1/models') {
-      return x.sendJson(200, { object: 'list', data: [...this.models.keys()].map(entry) });
+  private authorized(x: Exchange, d: Dialect, url: URL): boolean {
+    return this.apiKey === undefined || d.apiKey(x.req, url) === this.apiKey;
+  }
+
+  private modelsEndpoint(x: Exchange, d: Dialect, path: string): void {
+    const prefix = d === gemini ? '/v1beta/models' : '/v1/models';
+    const ids = [...this.models.keys()];
+    const id = path === prefix ? undefined : decodeURIComponent(path.slice(prefix.length + 1));
+    if (id !== undefined && !this.models.has(id)) return sendError(x, d, { stream: false }, { kind: 'model_not_found', model: id });
+    const created = new Date(this.createdS * 1000).toISOString().replace(/\.\d{3}Z$/, 'Z');
+    switch (d.format) {
+      case 'openai': {
+        const entry = (m: string): Record<string, unknown> => ({ id: m, object: 'model', created: this.createdS, owned_by: OWNED_BY });
+        return x.sendJson(200, id === undefined ? { object: 'list', data: ids.map(entry) } : entry(id));
+      }
+      case 'anthropic': {
+        const entry = (m: string): Record<string, unknown> => ({ type: 'model', id: m, display_name: m, created_at: created });
+        if (id !== undefined) return x.sendJson(200, entry(id));
+        return x.sendJson(200, { data: ids.map(entry), has_more: false, first_id: ids[0] ?? null, last_id: ids.at(-1) ?? null });
+      }
+      case 'gemini': {
+        const entry = (m: string): Record<string, unknown> => ({
+          name: `models/${m}`,
+          version: '001',
+          displayName: m,
+          inputTokenLimit: 1048576,
+          outputTokenLimit: 8192,
+          supportedGenerationMethods: ['generateContent', 'countTokens'],
+        });
+        const body = id === undefined ? { models: ids.map(entry) } : entry(id);
+        return x.send(200, `${JSON.stringify(body, null, 2)}\n`, { 'content-type': gemini.jsonContentType });
+      }
     }
-    const id = decodeURIComponent(path.slice('/v1/models/'.length));
-    if (this.models.has(id)) return x.sendJson(200, entry(id));
-    return x.sendJson(404, errors.modelNotFound(id));
   }
 
-  private record(model: string, stream: boolean, body: Record<string, unknown>, outcome: string): void {
-    this.calls.push({ model, stream, at: this.clock.now(), body, outcome });
-  }
-
-  private async chat(x: Exchange): Promise<void> {
+  /** One model request in any format: the same checks, the same scenario resolution, the format's bytes. */
+  private async generate(x: Exchange, url: URL, route: Route): Promise<void> {
+    const d = route.dialect;
+    x.speak(d);
     const raw = await x.readBody();
     if (raw === undefined || x.closed) return;
+    const headers = flatHeaders(x.req);
+    const record = (model: string, stream: boolean, body: Record<string, unknown>, outcome: string): void => {
+      this.calls.push({ model, stream, at: this.clock.now(), body, outcome, format: d.format, headers });
+    };
+    const reject = (model: string, stream: boolean, body: Record<string, unknown>, outcome: string, e: SimError): void => {
+      record(model, stream, body, outcome);
+      sendError(x, d, { stream, model: model || undefined }, e);
+    };
 
     let body: unknown;
     try {
@@ -210,45 +292,29 @@ class SimulatorServer implements Simulator {
     } catch {
       body = undefined;
     }
-    if (!isRecord(body)) {
-      this.record('', false, {}, 'invalid_json');
-      return x.sendJson(400, errors.invalidJson());
-    }
-    const stream = body['stream'] === true;
-    const model = body['model'];
-    if (typeof model !== 'string' || model === '') {
-      this.record('', stream, body, 'missing_model');
-      return x.sendJson(400, errors.missingModel());
-    }
-    if (!this.authorized(x)) {
-      this.record(model, stream, body, 'unauthorized');
-      return x.sendJson(401, errors.invalidApiKey(bearerToken(x.req)));
-    }
+    if (!isRecord(body)) return reject(route.model ?? '', route.stream ?? false, {}, 'invalid_json', { kind: 'invalid_json' });
+    const stream = route.stream ?? body['stream'] === true;
+    const model = route.model ?? body['model'];
+    if (typeof model !== 'string' || model === '') return reject('', stream, body, 'missing_model', { kind: 'missing_model' });
+    const apiKey = d.apiKey(x.req, url);
+    if (!this.authorized(x, d, url)) return reject(model, stream, body, 'unauthorized', { kind: 'unauthorized', key: apiKey });
+    const missing = d.missingField(body);
+    if (missing !== undefined) return reject(model, stream, body, 'missing_field', { kind: 'missing_field', field: missing });
     const scenario = this.models.get(model);
-    if (!scenario) {
-      this.record(model, stream, body, 'model_not_found');
-      return x.sendJson(404, errors.modelNotFound(model));
-    }
+    if (!scenario) return reject(model, stream, body, 'model_not_found', { kind: 'model_not_found', model });
 
     const now = this.clock.now();
     const counters = this.counters.get(model) ?? new Map<string, number>();
     this.counters.set(model, counters);
     const leaf = resolveScenario(scenario, { counters, now, epoch: this.epoch });
-    this.calls.push({ model, stream, at: now, body, outcome: leaf.kind });
+    this.calls.push({ model, stream, at: now, body, outcome: leaf.kind, format: d.format, headers });
 
-    const options = body['stream_options'];
-    const request: ChatRequest = {
-      model,
-      stream,
-      includeUsage: stream && isRecord(options) && options['include_usage'] === true,
-      body,
-      apiKey: bearerToken(x.req),
-    };
-    await runBehaviour(leaf, x, request);
+    const request: SimRequest = { format: d.format, model, stream, body, apiKey, ...d.features(body) };
+    await runBehaviour(leaf, x, d, request);
   }
 }
 
-/** A fake OpenAI-wire upstream whose models misbehave by script. Call `listen()` before use. */
+/** A fake OpenAI / Anthropic / Gemini-wire upstream whose models misbehave by script. Call `listen()` before use. */
 export function createSimulator(opts: SimulatorOptions): Simulator {
   return new SimulatorServer(opts);
 }

@@ -405,7 +405,15 @@ describe('ok', () => {
     expectCompletion(r, 'gpt-4o-sim', DEFAULT_TEXT);
     for (const h of ['openai-processing-ms', 'openai-version', 'x-ratelimit-remaining-requests']) expect(r.headers[h]).toBeDefined();
     expect(current().calls).toEqual([
-      { model: 'gpt-4o-sim', stream: false, at: expect.any(Number), body: { model: 'gpt-4o-sim', messages: MESSAGES }, outcome: 'ok' },
+      {
+        model: 'gpt-4o-sim',
+        stream: false,
+        at: expect.any(Number),
+        body: { model: 'gpt-4o-sim', messages: MESSAGES },
+        outcome: 'ok',
+        format: 'openai',
+        headers: expect.objectContaining({ 'content-type': 'application/json' }),
+      },
     ]);
   });
 

@@ -1,5 +1,6 @@
-import { createParser, type EventSourceMessage } from 'eventsource-parser';
+import type { EventSourceMessage } from 'eventsource-parser';
 import { UpstreamFailure } from '../../canonical/failure.js';
+import { feedSse } from '../sse-feed.js';
 import type { UpstreamEvent } from '../target.js';
 import { decodeStreamEvent } from './decode.js';
 import type { ResponseContext } from './response.js';
@@ -26,7 +27,6 @@ export async function* parseAnthropicStream(
   const state = new AnthropicStreamState(context, secrets);
   const queue: UpstreamEvent[] = [];
   let failure: UpstreamFailure | undefined;
-  let nonSseLines = 0;
 
   const malformed = (why: string, data: string): UpstreamFailure =>
     new UpstreamFailure({
@@ -61,34 +61,15 @@ export async function* parseAnthropicStream(
     }
   };
 
-  const parser = createParser({
+  const stats = yield* feedSse(body, {
+    queue,
     onEvent,
     onComment: () => queue.push({ type: 'keepalive' }),
-    onError: (error) => {
-      if (error.type === 'unknown-field') nonSseLines++;
-    },
+    failure: () => failure,
+    done: () => state.done,
   });
-  const decoder = new TextDecoder();
-
-  // Iterated by hand: at message_stop we stop without closing the body, so the adapter can drain
-  // it and keep the connection (closing a live body makes Node build an AbortError per request).
-  const pieces = body[Symbol.asyncIterator]();
-  for (;;) {
-    const next = await pieces.next();
-    if (next.done) break;
-    const piece = next.value;
-    parser.feed(typeof piece === 'string' ? piece : decoder.decode(piece, { stream: true }));
-    while (queue.length > 0) yield queue.shift() as UpstreamEvent;
-    if (failure) throw failure;
-    if (state.done) return;
-  }
-  // The body ended: dispatch an event left without its closing blank line (the SDKs do too; a
-  // JSON payload cut short still fails to parse, so nothing truncated passes as complete).
-  parser.feed(`${decoder.decode()}\n\n`);
-  while (queue.length > 0) yield queue.shift() as UpstreamEvent;
-  if (failure) throw failure;
   if (state.done) return;
-  if (!state.outputSeen && nonSseLines > 0) {
+  if (!state.outputSeen && stats.invalidLines > 0) {
     throw new UpstreamFailure({ kind: 'malformed_response', message: 'upstream body is not an SSE stream', code: 'not_sse' });
   }
   throw new UpstreamFailure({ kind: 'stream_cut', message: 'stream ended without message_stop', code: 'no_message_stop' });

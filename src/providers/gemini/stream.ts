@@ -1,5 +1,5 @@
-import { createParser } from 'eventsource-parser';
 import { UpstreamFailure } from '../../canonical/failure.js';
+import { feedSse } from '../sse-feed.js';
 import type { UpstreamEvent } from '../target.js';
 import { classifyGeminiError, readGeminiError } from './errors.js';
 import type { ResponseContext } from './response.js';
@@ -23,31 +23,18 @@ export async function* parseGeminiStream(
   secrets: readonly string[],
 ): AsyncGenerator<UpstreamEvent> {
   const state = new GeminiStreamState(ctx, secrets);
-  let eventsSeen = false;
-  let raw = '';
-  const parser = createParser({
-    onEvent: (message) => {
-      eventsSeen = true;
-      state.onData(message.data);
+  const stats = yield* feedSse(
+    body,
+    {
+      queue: state.queue,
+      onEvent: (message) => state.onData(message.data),
+      onComment: () => state.queue.push({ type: 'keepalive' }),
+      failure: () => state.failure,
+      done: () => false, // no [DONE]: the stream ends when the connection closes
     },
-    onComment: () => state.queue.push({ type: 'keepalive' }),
-  });
-  const decoder = new TextDecoder();
-  const feed = (text: string): void => {
-    if (!eventsSeen && raw.length < MAX_RAW) raw += text.slice(0, MAX_RAW - raw.length);
-    parser.feed(text);
-  };
-
-  for await (const piece of body) {
-    feed(typeof piece === 'string' ? piece : decoder.decode(piece, { stream: true }));
-    while (state.queue.length > 0) yield state.queue.shift() as UpstreamEvent;
-    if (state.failure) throw state.failure;
-  }
-  feed(decoder.decode());
-  parser.reset({ consume: true });
-  while (state.queue.length > 0) yield state.queue.shift() as UpstreamEvent;
-  if (state.failure) throw state.failure;
-  if (!eventsSeen) throw notSse(raw, secrets);
+    MAX_RAW,
+  );
+  if (stats.events === 0) throw notSse(stats.raw, secrets);
   const usage = state.finish();
   if (usage) yield usage;
 }

@@ -1,7 +1,8 @@
-import { createParser, type EventSourceMessage } from 'eventsource-parser';
+import type { EventSourceMessage } from 'eventsource-parser';
 import type { ChatChunk } from '../../canonical/chat.js';
 import { chunkFinishes, chunkHasOutput } from '../../canonical/chunks.js';
 import { UpstreamFailure } from '../../canonical/failure.js';
+import { feedSse } from '../sse-feed.js';
 import type { UpstreamEvent } from '../target.js';
 import { classifyStreamError, readErrorBody } from './errors.js';
 import { StreamNormaliser, type StreamNormaliserOptions } from './normalise.js';
@@ -29,7 +30,6 @@ export async function* parseOpenAIStream(
   let finished = false;
   let outputSeen = false;
   let failure: UpstreamFailure | undefined;
-  let nonSseLines = 0;
 
   const onEvent = (message: EventSourceMessage): void => {
     if (done || failure) return;
@@ -75,33 +75,15 @@ export async function* parseOpenAIStream(
     }
   };
 
-  const parser = createParser({
+  const stats = yield* feedSse(body, {
+    queue,
     onEvent,
     onComment: () => queue.push({ type: 'keepalive' }),
-    onError: (error) => {
-      if (error.type === 'unknown-field') nonSseLines++;
-    },
+    failure: () => failure,
+    done: () => done,
   });
-  const decoder = new TextDecoder();
-
-  // Iterated by hand: at [DONE] we stop without closing the body, so the adapter can drain it
-  // and keep the connection (closing a live body makes Node build an AbortError per request).
-  const pieces = body[Symbol.asyncIterator]();
-  for (;;) {
-    const next = await pieces.next();
-    if (next.done) break;
-    const piece = next.value;
-    parser.feed(typeof piece === 'string' ? piece : decoder.decode(piece, { stream: true }));
-    while (queue.length > 0) yield queue.shift() as UpstreamEvent;
-    if (failure) throw failure;
-    if (done) return;
-  }
-  parser.feed(decoder.decode());
-  parser.reset({ consume: true });
-  while (queue.length > 0) yield queue.shift() as UpstreamEvent;
-  if (failure) throw failure;
   if (done || finished) return;
-  if (!outputSeen && nonSseLines > 0) {
+  if (!outputSeen && stats.invalidLines > 0) {
     throw new UpstreamFailure({ kind: 'malformed_response', message: 'upstream body is not an SSE stream', code: 'not_sse' });
   }
   throw new UpstreamFailure({
