@@ -12,4 +12,4 @@ export type { Decision } from './engine/decision.js';
 export type { AttemptRecord, RequestRecord } from './engine/attempt.js';
 export { FAILURE_KINDS, type FailureKind } from './canonical/failure.js';
 export type { ChatRequest, ChatResponse, ChatChunk } from './canonical/chat.js';
-export { createSimulator, scenarioSchema, type Scenario, type Simulator, type SimulatorOptions } from './simulator/index.js';
+export { createSimulator, scenarioSchema, type Scenario, type Simulator, type SimulatorCall, type SimulatorOptions } from './simulator/index.js';

@@ -27,6 +27,9 @@ export const DEFAULT_SIM_MODELS: Record<string, Scenario> = {
   'context-window': { kind: 'context_window', limit: 4096 },
   'content-filter': { kind: 'content_filter' },
   garbage: { kind: 'garbage' },
+  'midstream-error': { kind: 'midstream_error', after_chunks: 2 },
+  'tool-call': { kind: 'tool_call' },
+  json: { kind: 'json' },
 };
 
 const simFileSchema = z.strictObject({
@@ -58,7 +61,9 @@ export async function simulate(args: SimulateArgs, out: Output): Promise<() => P
   }
   const sim = createSimulator({ models, host, port });
   await sim.listen();
-  out.info(`understudy simulator listening on ${sim.url} (OpenAI wire). Models:`);
+  out.info(`understudy simulator listening on ${sim.origin}`);
+  out.info(`  base_url for type openai: ${sim.baseUrls.openai}   anthropic: ${sim.baseUrls.anthropic}   gemini: ${sim.baseUrls.gemini}`);
+  out.info('Models (each speaks all three wire formats):');
   for (const [name, scenario] of Object.entries(models)) out.info(`  ${name.padEnd(28)} ${scenario.kind}`);
   return () => sim.close();
 }
