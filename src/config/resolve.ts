@@ -160,5 +160,6 @@ function requestOverrides(r: NonNullable<RawModel['request']>): RequestOverrides
   if (r.set) out.set = r.set;
   if (r.rename) out.rename = r.rename;
   if (r.remove) out.remove = r.remove;
+  if (r.headers) out.headers = r.headers;
   return out;
 }

@@ -30,6 +30,7 @@ export const requestOverridesSchema = z.strictObject({
   set: z.record(z.string(), z.unknown()).optional(),
   rename: z.record(z.string(), z.string()).optional(),
   remove: z.array(z.string()).optional(),
+  headers: z.record(z.string(), z.string()).optional(),
 });
 
 export const modelSchema = z.strictObject({

@@ -13,6 +13,8 @@ export interface RequestOverrides {
   rename?: Record<string, string>;
   /** Parameters removed, e.g. `temperature` for models that reject it. */
   remove?: string[];
+  /** Extra HTTP headers sent with this model's requests. */
+  headers?: Record<string, string>;
 }
 
 const PROTECTED = new Set(['model', 'messages', 'stream', 'fallback_models']);
@@ -56,6 +58,7 @@ export function withOverrides(target: Target, overrides: RequestOverrides): Targ
     model: target.model,
     capabilities: target.capabilities,
     streamsUpstream: (stream) => target.streamsUpstream(stream),
-    call: (request: ChatRequest, options: CallOptions): Promise<UpstreamCall> => target.call(applyOverrides(request, overrides), options),
+    call: (request: ChatRequest, options: CallOptions): Promise<UpstreamCall> =>
+      target.call(applyOverrides(request, overrides), overrides.headers ? { ...options, headers: { ...options.headers, ...overrides.headers } } : options),
   };
 }

@@ -41,6 +41,8 @@ export interface CallOptions {
   signal: AbortSignal;
   /** The client wants a stream. An adapter may stream from upstream regardless (see `streamsUpstream`). */
   stream: boolean;
+  /** Extra request headers for this target (per-target config); they never replace the adapter's auth headers. */
+  headers?: Record<string, string>;
 }
 
 /**

@@ -11,6 +11,8 @@ export type UpstreamBody = Dispatcher.ResponseData['body'];
 export interface UpstreamHttpCall {
   url: URL | string;
   headers: Record<string, string>;
+  /** Per-target extra headers; the adapter's own (auth, content type) win over them. */
+  extraHeaders?: Record<string, string> | undefined;
   body: string;
   /** The call streams from upstream (sets `accept`). */
   stream: boolean;
@@ -41,7 +43,7 @@ export async function callUpstream(c: UpstreamHttpCall): Promise<UpstreamCall> {
   try {
     response = await undiciRequest(c.url, {
       method: 'POST',
-      headers: { ...c.headers, accept: c.stream ? 'text/event-stream' : 'application/json' },
+      headers: { ...c.extraHeaders, ...c.headers, accept: c.stream ? 'text/event-stream' : 'application/json' },
       body: c.body,
       signal: c.signal,
       dispatcher: c.dispatcher,

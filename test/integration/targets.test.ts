@@ -12,7 +12,7 @@ describe('per-target configuration', () => {
       providerOptions: {
         sim: {
           models: {
-            reasoner: { request: { system_prefix: 'You are Acme support.', rename: { max_tokens: 'max_completion_tokens' }, remove: ['temperature'] } },
+            reasoner: { request: { system_prefix: 'You are Acme support.', rename: { max_tokens: 'max_completion_tokens' }, remove: ['temperature'], headers: { 'x-acme-tenant': 'support', authorization: 'Bearer not-this-one' } } },
           },
         },
       },
@@ -24,6 +24,10 @@ describe('per-target configuration', () => {
     expect(edited.max_completion_tokens).toBe(50);
     expect(edited).not.toHaveProperty('max_tokens');
     expect(edited).not.toHaveProperty('temperature');
+    const headers = h.sim.callsFor('reasoner')[0]?.headers as Record<string, string>;
+    expect(headers['x-acme-tenant']).toBe('support');
+    expect(headers.authorization).toBe('Bearer sk-test-sim-secret'); // the provider's key wins
+    expect(h.sim.callsFor('plain')[0]?.headers).not.toHaveProperty('x-acme-tenant');
     const untouched = h.sim.callsFor('plain')[0]?.body as Record<string, unknown>;
     expect(untouched.messages).toEqual(messages);
     expect(untouched.max_tokens).toBe(50);

@@ -48,6 +48,7 @@ export function createAnthropicProvider(spec: ProviderSpec, deps: ProviderDeps):
       body: JSON.stringify(translated.body),
       stream: upstreamStream,
       signal: options.signal,
+      extraHeaders: options.headers,
       dispatcher: deps.dispatcher,
       now: deps.now,
       secrets,

@@ -34,6 +34,7 @@ export function createGeminiProvider(spec: ProviderSpec, deps: ProviderDeps): Pr
       body: JSON.stringify(body),
       stream: upstreamStream,
       signal: options.signal,
+      extraHeaders: options.headers,
       dispatcher: deps.dispatcher,
       now: deps.now,
       secrets,

@@ -140,6 +140,7 @@ export class OpenAIProvider {
       body: JSON.stringify(toOpenAIBody(request, model, upstreamStream)),
       stream: upstreamStream,
       signal: options.signal,
+      extraHeaders: options.headers,
       dispatcher: this.options.dispatcher,
       now: this.now,
       secrets: this.secrets,
