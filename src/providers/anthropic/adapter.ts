@@ -1,4 +1,5 @@
 import type { ChatRequest } from '../../canonical/chat.js';
+import { nativeRequest } from '../../canonical/native.js';
 import { capabilitiesFor } from '../capabilities.js';
 import type { Provider, ProviderDeps, ProviderSpec } from '../registry.js';
 import type { Capabilities, CallOptions, Target, UpstreamCall, UpstreamEvent } from '../target.js';
@@ -39,9 +40,17 @@ export function createAnthropicProvider(spec: ProviderSpec, deps: ProviderDeps):
 
   async function call(request: ChatRequest, model: string, capabilities: Capabilities, options: CallOptions): Promise<UpstreamCall> {
     const upstreamStream = options.stream || spec.streamUpstream;
+    const native = nativeRequest(request);
     // Throws `unsupported_parameter` before any I/O when the request cannot be carried.
-    const translated = toAnthropicRequest(request, model, { stream: upstreamStream, maxOutputTokens: capabilities.maxOutputTokens });
-    const context: ResponseContext = { created: Math.floor(deps.now() / 1000), jsonTool: translated.jsonTool };
+    const translated =
+      native?.format === 'anthropic'
+        ? { body: passThroughBody(native.body, model, upstreamStream), droppedParams: [], jsonTool: undefined }
+        : toAnthropicRequest(request, model, { stream: upstreamStream, maxOutputTokens: capabilities.maxOutputTokens });
+    const context: ResponseContext = {
+      created: Math.floor(deps.now() / 1000),
+      jsonTool: translated.jsonTool,
+      passThrough: native ? (options.stream ? 'stream' : 'complete') : undefined,
+    };
     const out = await callUpstream({
       url,
       headers,
@@ -73,6 +82,17 @@ export function createAnthropicProvider(spec: ProviderSpec, deps: ProviderDeps):
       };
     },
   };
+}
+
+/**
+ * Same-format pass-through: the client's own Messages body, with the target's model and our
+ * streaming choice; only Understudy's own fields are removed. Everything the canonical shape
+ * cannot hold (cache_control, signed thinking, server tools, top_k) reaches the upstream as sent.
+ */
+function passThroughBody(body: Record<string, unknown>, model: string, stream: boolean): Record<string, unknown> {
+  const out: Record<string, unknown> = { ...body, model, stream };
+  delete out.fallback_models;
+  return out;
 }
 
 async function* responseEvent(body: UpstreamBody, context: ResponseContext): AsyncGenerator<UpstreamEvent> {

@@ -1,3 +1,4 @@
+import { attachNativeMessage } from '../../canonical/native.js';
 import type { ChatResponse, FinishReason, ResponseMessage, ToolCall } from '../../canonical/chat.js';
 import { UpstreamFailure } from '../../canonical/failure.js';
 import { decodeMessage } from './decode.js';
@@ -11,6 +12,12 @@ export interface ResponseContext {
   created: number;
   /** The answer tool of emulated structured output (see tools.ts). */
   jsonTool?: string | undefined;
+  /**
+   * Same-format pass-through (the client speaks Anthropic too): the upstream's own events and
+   * message travel beside the canonical values. `stream`: each chunk carries its raw events;
+   * `complete`: the stream ends with the rebuilt native message as a response event.
+   */
+  passThrough?: 'stream' | 'complete' | undefined;
 }
 
 /**
@@ -77,5 +84,7 @@ export function parseAnthropicResponse(text: string, context: ResponseContext): 
   if (!message) {
     throw new UpstreamFailure({ kind: 'malformed_response', code: 'not_a_message', message: 'upstream body is not an Anthropic message' });
   }
-  return toChatResponse(message, context);
+  const response = toChatResponse(message, context);
+  if (context.passThrough) attachNativeMessage(response, parsed);
+  return response;
 }

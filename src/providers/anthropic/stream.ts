@@ -2,7 +2,8 @@ import type { EventSourceMessage } from 'eventsource-parser';
 import { UpstreamFailure } from '../../canonical/failure.js';
 import { feedSse } from '../sse-feed.js';
 import type { UpstreamEvent } from '../target.js';
-import { decodeStreamEvent } from './decode.js';
+import { decodeStreamEvent, isObject } from './decode.js';
+import { NativeStream } from './native-stream.js';
 import type { ResponseContext } from './response.js';
 import { AnthropicStreamState } from './stream-state.js';
 
@@ -25,6 +26,7 @@ export async function* parseAnthropicStream(
   secrets: readonly string[],
 ): AsyncGenerator<UpstreamEvent> {
   const state = new AnthropicStreamState(context, secrets);
+  const native = new NativeStream(context);
   const queue: UpstreamEvent[] = [];
   let failure: UpstreamFailure | undefined;
 
@@ -54,7 +56,9 @@ export async function* parseAnthropicStream(
       return;
     }
     try {
-      queue.push(...state.next(event));
+      const produced = state.next(event);
+      if (context.passThrough && isObject(parsed)) produced.push(...native.add(message, parsed, produced, state));
+      queue.push(...produced);
     } catch (error) {
       if (!(error instanceof UpstreamFailure)) throw error;
       failure = error;

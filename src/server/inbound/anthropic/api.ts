@@ -1,4 +1,5 @@
 import type { ChatResponse } from '../../../canonical/chat.js';
+import { nativeMessage } from '../../../canonical/native.js';
 import type { EncoderOptions, InboundApi, ParsedInbound, StreamEncoder } from '../inbound-api.js';
 import { anthropicErrorBody } from './errors.js';
 import { parseMessagesRequest } from './request.js';
@@ -13,7 +14,8 @@ export const anthropicApi: InboundApi = {
     if (!parsed.ok) return parsed;
     return { ok: true, request: parsed.request, encoderOptions: { includeUsage: true, includeReasoning: parsed.thinking } };
   },
-  responseBody: (response: ChatResponse, options: EncoderOptions) => JSON.stringify(toAnthropicMessage(response, options.includeReasoning)),
+  responseBody: (response: ChatResponse, options: EncoderOptions) =>
+    JSON.stringify(nativeMessage(response) ?? toAnthropicMessage(response, options.includeReasoning)),
   errorBody: anthropicErrorBody,
   streamEncoder: (options: EncoderOptions): StreamEncoder => new AnthropicStreamEncoder(options),
 };

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import type { ChatMessage, ChatRequest, ContentPart, ToolCall } from '../../../canonical/chat.js';
+import { attachNativeRequest } from '../../../canonical/native.js';
 import { formatPath } from '../../../config/config-error.js';
 import type { ClientError } from '../../../engine/all-failed.js';
 
@@ -68,7 +69,9 @@ export function parseMessagesRequest(body: Buffer): AnthropicParsed {
     const missing = issue?.code === 'invalid_type' && issue.message.includes('undefined');
     return { ok: false, error: invalid(missing ? `${path}: Field required` : `${path}: ${issue?.message ?? 'invalid'}`, path) };
   }
-  return toCanonical(parsed.data);
+  const translated = toCanonical(parsed.data);
+  if (translated.ok) attachNativeRequest(translated.request, { format: 'anthropic', body: json as Record<string, unknown> });
+  return translated;
 }
 
 export function toCanonical(req: MessagesRequest): AnthropicParsed {

@@ -1,4 +1,5 @@
 import type { ChatChunk, FinishReason, Usage } from '../../../canonical/chat.js';
+import { nativeText } from '../../../canonical/native.js';
 import type { ClientError } from '../../../engine/all-failed.js';
 import { attemptCount } from '../../../engine/attempt.js';
 import type { Served } from '../../../engine/engine.js';
@@ -29,10 +30,15 @@ export class AnthropicStreamEncoder implements StreamEncoder {
   private readonly tools = new Map<number, PendingTool>();
   private finish: FinishReason | null = null;
   private usage: Usage | null = null;
+  /** Same-format pass-through: the upstream's own events are relayed as they came. */
+  private native = false;
 
   constructor(private readonly options: EncoderOptions) {}
 
   chunk(chunk: ChatChunk): string {
+    const raw = nativeText(chunk);
+    if (raw !== undefined) this.native = true;
+    if (this.native) return raw ?? '';
     let out = '';
     if (!this.started) {
       this.started = true;
@@ -69,10 +75,11 @@ export class AnthropicStreamEncoder implements StreamEncoder {
   }
 
   error(error: ClientError): string {
-    return this.closeBlock() + event('error', { error: { type: anthropicErrorType(error.status), message: error.message } });
+    return (this.native ? '' : this.closeBlock()) + event('error', { error: { type: anthropicErrorType(error.status), message: error.message } });
   }
 
   end(served: Served): string {
+    if (this.native) return servedTrailer(served, attemptCount(served.attempts));
     let out = this.closeBlock();
     for (const tool of [...this.tools.entries()].sort(([a], [b]) => a - b).map(([, t]) => t)) {
       this.blockIndex++;
