@@ -1,4 +1,6 @@
 import type { FailureKind } from '../canonical/failure.js';
+import type { BreakerState, VersionedBreaker } from './breaker-state.js';
+import type { BudgetCounts, BudgetWindow, RetryAllowance } from './retry-budget-window.js';
 
 /** A target that must not be called until `untilMs` (epoch ms), and why. */
 export interface Cooldown {
@@ -9,11 +11,42 @@ export interface Cooldown {
 /**
  * Live state shared by every request (and, with a shared backend, every instance).
  * Asynchronous from day one so a Redis backend can implement it unchanged.
+ *
+ * Every operation is atomic on its own; none takes a callback, because a callback cannot run
+ * inside Redis. Where a read-modify-write is needed the caller reads, computes and writes back
+ * with a compare-and-set on a version (breakers), or the store applies one fixed rule itself
+ * (the retry budget's `retryAllowance`). Every implementation runs the same cases:
+ * `describeStateStoreContract` in `state-store.contract.ts`.
  */
 export interface StateStore {
   /** The cooldown in force for a target at `now`, if any. */
   getCooldown(targetId: string, now: number): Promise<Cooldown | undefined>;
   /** Cools a target; an existing longer cooldown is kept. */
   setCooldown(targetId: string, cooldown: Cooldown): Promise<void>;
+
+  /**
+   * A target's breaker state and its version, or undefined when none was ever written (a
+   * closed breaker with nothing counted). The result is a copy: changing it changes nothing.
+   */
+  getBreaker(targetId: string): Promise<VersionedBreaker | undefined>;
+  /**
+   * Writes `next` only if the stored version is still `expectedVersion` (0: nothing stored yet),
+   * and then bumps the version by one; true when written. Redis: one Lua script over the
+   * target's hash (`if HGET v == ARGV[1] then HSET v v+1, s ARGV[2]`), or WATCH/MULTI.
+   */
+  compareAndSetBreaker(targetId: string, expectedVersion: number, next: BreakerState): Promise<boolean>;
+
+  /** Counts one first attempt in bucket `window.bucket` of every scope in `scopes`. */
+  addFirstAttempt(scopes: readonly string[], window: BudgetWindow): Promise<void>;
+  /**
+   * Atomically, across all `scopes`: when every scope has room for one more retry over `window`
+   * (`hasRetryRoom` with `allowance`), counts one retry in bucket `window.bucket` of each and
+   * returns true; otherwise changes nothing and returns false. Redis: one Lua script over the
+   * scopes' keys (hash-tagged into one slot on a cluster).
+   */
+  tryTakeRetry(scopes: readonly string[], window: BudgetWindow, allowance: RetryAllowance): Promise<boolean>;
+  /** One scope's first attempts and retries over `window`. */
+  readRetryBudget(scope: string, window: BudgetWindow): Promise<BudgetCounts>;
+
   close(): Promise<void>;
 }

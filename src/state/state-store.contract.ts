@@ -1,0 +1,184 @@
+/**
+ * The cases every StateStore implementation must pass: memory today (memory.test.ts), Redis
+ * later, with the same file. Time is passed in (`now`, bucket indices): no clock, no sleeps.
+ * A Redis run gives `makeStore` a fresh key prefix (or a flushed database) per case.
+ */
+import { afterEach, describe, expect, it } from 'vitest';
+import { freshBreaker, type BreakerState } from './breaker-state.js';
+import type { BudgetWindow, RetryAllowance } from './retry-budget-window.js';
+import type { StateStore } from './state-store.js';
+
+const T0 = 1_700_000_000_000;
+
+const openState: BreakerState = { phase: 'open', reason: 'failure_rate', kind: 'server_error', openedAt: T0, reopensAt: T0 + 30_000, cooldownMs: 30_000 };
+const halfOpen: BreakerState = { phase: 'half_open', reason: 'upstream_auth', kind: 'upstream_auth', cooldownMs: 300_000, probeLeases: [T0 + 1, T0 + 2], successes: 1 };
+
+function at(bucket: number): BudgetWindow {
+  return { bucket, buckets: 10 };
+}
+
+const ratio20: RetryAllowance = { ratio: 0.2, floor: 0 };
+
+export function describeStateStoreContract(name: string, makeStore: () => StateStore | Promise<StateStore>): void {
+  describe(`StateStore contract: ${name}`, () => {
+    let stores: StateStore[] = [];
+    async function store(): Promise<StateStore> {
+      const s = await makeStore();
+      stores.push(s);
+      return s;
+    }
+    afterEach(async () => {
+      await Promise.all(stores.map((s) => s.close()));
+      stores = [];
+    });
+
+    describe('cooldowns', () => {
+      it('holds a cooldown until it ends', async () => {
+        const s = await store();
+        await s.setCooldown('p/m', { untilMs: T0 + 1_000, reason: 'rate_limited' });
+        expect(await s.getCooldown('p/m', T0)).toEqual({ untilMs: T0 + 1_000, reason: 'rate_limited' });
+        expect(await s.getCooldown('p/m', T0 + 1_000)).toBeUndefined();
+        expect(await s.getCooldown('other/m', T0)).toBeUndefined();
+      });
+
+      it('keeps the longer of two cooldowns', async () => {
+        const s = await store();
+        await s.setCooldown('p/m', { untilMs: T0 + 5_000, reason: 'quota_exhausted' });
+        await s.setCooldown('p/m', { untilMs: T0 + 1_000, reason: 'rate_limited' });
+        expect(await s.getCooldown('p/m', T0)).toEqual({ untilMs: T0 + 5_000, reason: 'quota_exhausted' });
+        await s.setCooldown('p/m', { untilMs: T0 + 9_000, reason: 'upstream_auth' });
+        expect(await s.getCooldown('p/m', T0)).toEqual({ untilMs: T0 + 9_000, reason: 'upstream_auth' });
+      });
+    });
+
+    describe('breakers: versioned compare-and-set', () => {
+      it('knows nothing of a target never written', async () => {
+        const s = await store();
+        expect(await s.getBreaker('p/m')).toBeUndefined();
+      });
+
+      it('creates at expected version 0, then bumps the version by one per write', async () => {
+        const s = await store();
+        expect(await s.compareAndSetBreaker('p/m', 0, openState)).toBe(true);
+        expect(await s.getBreaker('p/m')).toEqual({ version: 1, state: openState });
+        expect(await s.compareAndSetBreaker('p/m', 1, halfOpen)).toBe(true);
+        expect(await s.getBreaker('p/m')).toEqual({ version: 2, state: halfOpen });
+      });
+
+      it('refuses a write at a stale version and keeps the stored state', async () => {
+        const s = await store();
+        await s.compareAndSetBreaker('p/m', 0, openState);
+        expect(await s.compareAndSetBreaker('p/m', 0, halfOpen)).toBe(false);
+        expect(await s.compareAndSetBreaker('p/m', 7, halfOpen)).toBe(false);
+        expect(await s.getBreaker('p/m')).toEqual({ version: 1, state: openState });
+      });
+
+      it('refuses a write at a version ahead of a target never written', async () => {
+        const s = await store();
+        expect(await s.compareAndSetBreaker('p/m', 3, openState)).toBe(false);
+        expect(await s.getBreaker('p/m')).toBeUndefined();
+      });
+
+      it('lets exactly one of two racing writers win', async () => {
+        const s = await store();
+        const results = await Promise.all([s.compareAndSetBreaker('p/m', 0, openState), s.compareAndSetBreaker('p/m', 0, halfOpen)]);
+        expect(results.filter(Boolean)).toHaveLength(1);
+        expect((await s.getBreaker('p/m'))?.version).toBe(1);
+      });
+
+      it('keeps targets apart', async () => {
+        const s = await store();
+        await s.compareAndSetBreaker('a/m', 0, openState);
+        expect(await s.getBreaker('b/m')).toBeUndefined();
+        expect(await s.compareAndSetBreaker('b/m', 0, halfOpen)).toBe(true);
+        expect((await s.getBreaker('a/m'))?.state).toEqual(openState);
+      });
+
+      it('round-trips every phase exactly (plain JSON, no shared references)', async () => {
+        const s = await store();
+        const closed: BreakerState = { ...freshBreaker(), outcomes: ['ok', 'failed', 'ok'], consecutiveFailures: 0 };
+        await s.compareAndSetBreaker('p/m', 0, closed);
+        closed.outcomes.push('failed');
+        const read = await s.getBreaker('p/m');
+        expect(read?.state).toEqual({ phase: 'closed', outcomes: ['ok', 'failed', 'ok'], consecutiveFailures: 0 });
+        if (read?.state.phase === 'closed') read.state.outcomes.length = 0;
+        expect((await s.getBreaker('p/m'))?.state).toEqual({ phase: 'closed', outcomes: ['ok', 'failed', 'ok'], consecutiveFailures: 0 });
+        await s.compareAndSetBreaker('p/m', 1, halfOpen);
+        expect((await s.getBreaker('p/m'))?.state).toEqual(halfOpen);
+      });
+    });
+
+    describe('retry budget: bucketed counters', () => {
+      it('counts first attempts in every scope given', async () => {
+        const s = await store();
+        await s.addFirstAttempt(['route:a', 'fleet'], at(100));
+        await s.addFirstAttempt(['route:b', 'fleet'], at(100));
+        expect(await s.readRetryBudget('route:a', at(100))).toEqual({ firsts: 1, retries: 0 });
+        expect(await s.readRetryBudget('route:b', at(100))).toEqual({ firsts: 1, retries: 0 });
+        expect(await s.readRetryBudget('fleet', at(100))).toEqual({ firsts: 2, retries: 0 });
+        expect(await s.readRetryBudget('route:c', at(100))).toEqual({ firsts: 0, retries: 0 });
+      });
+
+      it('sums the window and forgets buckets that left it', async () => {
+        const s = await store();
+        await s.addFirstAttempt(['x'], at(100));
+        await s.addFirstAttempt(['x'], at(105));
+        await s.addFirstAttempt(['x'], at(109));
+        expect(await s.readRetryBudget('x', at(109))).toEqual({ firsts: 3, retries: 0 });
+        expect(await s.readRetryBudget('x', at(110))).toEqual({ firsts: 2, retries: 0 });
+        expect(await s.readRetryBudget('x', at(115))).toEqual({ firsts: 1, retries: 0 });
+        expect(await s.readRetryBudget('x', at(119))).toEqual({ firsts: 0, retries: 0 });
+        await s.addFirstAttempt(['x'], at(200));
+        expect(await s.readRetryBudget('x', at(200))).toEqual({ firsts: 1, retries: 0 });
+      });
+
+      it('takes retries up to max(floor, ⌊ratio × firsts⌋) and no further', async () => {
+        const s = await store();
+        for (let i = 0; i < 10; i++) await s.addFirstAttempt(['x'], at(100));
+        expect(await s.tryTakeRetry(['x'], at(100), ratio20)).toBe(true);
+        expect(await s.tryTakeRetry(['x'], at(100), ratio20)).toBe(true);
+        expect(await s.tryTakeRetry(['x'], at(100), ratio20)).toBe(false);
+        expect(await s.readRetryBudget('x', at(100))).toEqual({ firsts: 10, retries: 2 });
+      });
+
+      it('allows the floor with no first attempts at all', async () => {
+        const s = await store();
+        const floor3: RetryAllowance = { ratio: 0.2, floor: 3 };
+        const taken = [];
+        for (let i = 0; i < 5; i++) taken.push(await s.tryTakeRetry(['x'], at(100), floor3));
+        expect(taken).toEqual([true, true, true, false, false]);
+      });
+
+      it('takes from every scope or from none', async () => {
+        const s = await store();
+        const floor1: RetryAllowance = { ratio: 0, floor: 1 };
+        expect(await s.tryTakeRetry(['a', 'fleet'], at(100), floor1)).toBe(true);
+        // 'fleet' is full: nothing is taken from 'b' either.
+        expect(await s.tryTakeRetry(['b', 'fleet'], at(100), floor1)).toBe(false);
+        expect(await s.readRetryBudget('b', at(100))).toEqual({ firsts: 0, retries: 0 });
+        expect(await s.readRetryBudget('fleet', at(100))).toEqual({ firsts: 0, retries: 1 });
+        // 'a' is full: nothing is taken from 'fleet2'.
+        expect(await s.tryTakeRetry(['a', 'fleet2'], at(100), floor1)).toBe(false);
+        expect(await s.readRetryBudget('fleet2', at(100))).toEqual({ firsts: 0, retries: 0 });
+      });
+
+      it('never over-grants under concurrent takes', async () => {
+        const s = await store();
+        const floor5: RetryAllowance = { ratio: 0, floor: 5 };
+        const results = await Promise.all(Array.from({ length: 20 }, () => s.tryTakeRetry(['x', 'fleet'], at(100), floor5)));
+        expect(results.filter(Boolean)).toHaveLength(5);
+        expect(await s.readRetryBudget('fleet', at(100))).toEqual({ firsts: 0, retries: 5 });
+      });
+
+      it('frees room as retries slide out of the window', async () => {
+        const s = await store();
+        const floor2: RetryAllowance = { ratio: 0, floor: 2 };
+        expect(await s.tryTakeRetry(['x'], at(100), floor2)).toBe(true);
+        expect(await s.tryTakeRetry(['x'], at(104), floor2)).toBe(true);
+        expect(await s.tryTakeRetry(['x'], at(109), floor2)).toBe(false);
+        expect(await s.tryTakeRetry(['x'], at(110), floor2)).toBe(true);
+        expect(await s.tryTakeRetry(['x'], at(110), floor2)).toBe(false);
+      });
+    });
+  });
+}
