@@ -13,7 +13,7 @@ export function check(path: string | undefined, out: Output, env: Record<string,
     out.info(`${path}: ok — ${Object.keys(config.providers).length} provider(s), ${routes.length} route(s)`);
     for (const route of routes) {
       const rungs = route.ladder.map((r) => (r.type === 'static' ? 'static' : r.targets.join(' | '))).join('  →  ');
-      out.info(`  ${route.name}: ${rungs}`);
+      out.info(`  ${route.name}${route.kind === 'embeddings' ? ' (embeddings)' : ''}: ${rungs}`);
     }
     return 0;
   } catch (error) {

@@ -11,6 +11,7 @@ import { COMPAT_PRESET_INFO } from '../providers/openai/presets.js';
 import { DEFAULT_BASE_URLS } from '../providers/registry.js';
 import type { RequestOverrides } from '../providers/request-overrides.js';
 import type { RawConfig, RawModel, RawPolicy, RawRoute, RawTimeouts } from './schema.js';
+import { routeKindProblems } from './route-kind.js';
 import { Secret } from './secret.js';
 import type { Config, ProviderConfig, RouteConfig, RungConfig } from './types.js';
 
@@ -58,6 +59,7 @@ export function resolveConfig(raw: RawConfig, source: string): { config: Config;
   const routes: Record<string, RouteConfig> = {};
   for (const [name, r] of Object.entries(raw.routes)) {
     routes[name] = resolveRoute(name, r, defaults, providers, problems);
+    problems.push(...routeKindProblems(name, r, providers));
   }
 
   const config: Config = {
@@ -113,7 +115,9 @@ function resolveRoute(
   });
   return {
     name,
+    kind: r.kind ?? 'chat',
     ladder,
+    equivalentModels: r.equivalent_models ?? [],
     deadlineMs: r.deadline_ms ?? defaults.deadlineMs,
     timeouts,
     retries,

@@ -75,8 +75,14 @@ export const rungSchema = z.union([liveRungSchema, staticRungSchema], {
   error: 'expected a rung: { targets: [provider/model, ...] } or { static: "text" }',
 });
 
+export const ROUTE_KINDS = ['chat', 'embeddings'] as const;
+
 export const routeSchema = z.strictObject({
+  /** What the route serves: `chat` (default; chat completions and messages) or `embeddings`. */
+  kind: z.enum(ROUTE_KINDS).optional(),
   ladder: z.array(rungSchema).min(1, 'a ladder needs at least one rung'),
+  /** Embeddings routes only: groups of model names that produce the same vectors. */
+  equivalent_models: z.array(z.array(z.string().min(1)).min(2, 'a group names at least two models')).optional(),
   deadline_ms: positiveMs.optional(),
   timeouts: timeoutsSchema.optional(),
   retries: z.number().int().min(0).max(10).optional(),

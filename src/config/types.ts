@@ -2,7 +2,7 @@ import type { Policy, Timeouts } from '../engine/route.js';
 import type { CapabilityOverrides } from '../providers/capabilities.js';
 import type { CompatPreset } from '../providers/registry.js';
 import type { RequestOverrides } from '../providers/request-overrides.js';
-import type { PROVIDER_TYPES } from './schema.js';
+import type { PROVIDER_TYPES, ROUTE_KINDS } from './schema.js';
 import type { Secret } from './secret.js';
 
 export type ProviderType = (typeof PROVIDER_TYPES)[number];
@@ -26,13 +26,19 @@ export type RungConfig =
   | { type: 'targets'; targets: string[]; timeouts: Timeouts; retries: number }
   | { type: 'static'; content: string };
 
+export type RouteKind = (typeof ROUTE_KINDS)[number];
+
 export interface RouteConfig {
   name: string;
+  /** `embeddings` routes serve POST /v1/embeddings only; `chat` routes everything else. */
+  kind: RouteKind;
   ladder: RungConfig[];
   deadlineMs: number;
   timeouts: Timeouts;
   retries: number;
   policy: Policy;
+  /** Embeddings routes: groups of model names declared to produce the same vectors (empty otherwise). */
+  equivalentModels: string[][];
 }
 
 /** A validated configuration: no optionals, every cross-reference checked. */

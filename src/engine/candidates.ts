@@ -1,16 +1,16 @@
 import type { Target } from '../providers/target.js';
-import type { LiveRung, Rung, StaticRung } from './route.js';
+import type { LiveRung, Rung, StaticRung, TargetRef } from './route.js';
 
-export type Candidate =
-  | { kind: 'live'; rungIndex: number; rung: LiveRung; target: Target }
+export type Candidate<T extends TargetRef = Target> =
+  | { kind: 'live'; rungIndex: number; rung: LiveRung<T>; target: T }
   | { kind: 'static'; rungIndex: number; rung: StaticRung };
 
 /**
  * The ordered plan for one request: every target of every rung, in ladder order. Targets inside
  * a rung are load-balanced by a uniform shuffle (random is injected).
  */
-export function expandLadder(ladder: readonly Rung[], random: () => number): Candidate[] {
-  const out: Candidate[] = [];
+export function expandLadder<T extends TargetRef>(ladder: readonly Rung<T>[], random: () => number): Candidate<T>[] {
+  const out: Candidate<T>[] = [];
   ladder.forEach((rung, rungIndex) => {
     if (rung.type === 'static') {
       out.push({ kind: 'static', rungIndex, rung });
@@ -22,7 +22,7 @@ export function expandLadder(ladder: readonly Rung[], random: () => number): Can
 }
 
 /** Index of the first degradation candidate at or after `from` (or the end). */
-export function firstDegradation(candidates: readonly Candidate[], from: number): number {
+export function firstDegradation<T extends TargetRef>(candidates: readonly Candidate<T>[], from: number): number {
   for (let i = from; i < candidates.length; i++) if (candidates[i]?.kind === 'static') return i;
   return candidates.length;
 }

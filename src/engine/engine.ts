@@ -1,19 +1,19 @@
 import type { ChatChunk, ChatRequest, ChatResponse } from '../canonical/chat.js';
 import { chunkHasOutput, responseToChunks } from '../canonical/chunks.js';
+import type { EmbeddingRequest } from '../canonical/embeddings.js';
 import type { FailureDetails } from '../canonical/failure.js';
-import type { UpstreamEvent } from '../providers/target.js';
+import type { Target, UpstreamEvent } from '../providers/target.js';
 import type { StateStore } from '../state/state-store.js';
-import { allFailedError, stoppedError, type ClientError } from './all-failed.js';
-import type { AttemptReason, AttemptRecord, RequestRecord } from './attempt.js';
+import type { ClientError } from './all-failed.js';
+import type { AttemptRecord, RequestRecord } from './attempt.js';
 import { asFailure, runAttempt } from './attempt-runner.js';
 import { cannotServe } from './capability-check.js';
-import { expandLadder, firstDegradation, type Candidate } from './candidates.js';
-import { sleep, systemClock, type Clock } from './clock.js';
-import { decide } from './decide.js';
-import type { Decision } from './decision.js';
-import { DEFAULT_POLICY, type Policy, type Route, type StaticRung } from './route.js';
+import { systemClock, type Clock } from './clock.js';
+import { runEmbedding, type EmbedContext, type EmbedResult } from './embed.js';
+import { finishRecord, newRequestRecord, recordFailure, walkLadder, type WalkDeps } from './ladder-walk.js';
+import { DEFAULT_POLICY, type EmbeddingRoute, type Route, type StaticRung } from './route.js';
 import { staticResponse, STATIC_TARGET } from './static-answer.js';
-import { AttemptWatch, clientCancelled } from './watchdog.js';
+import { clientCancelled, type AttemptWatch } from './watchdog.js';
 
 export interface EngineOptions {
   state: StateStore;
@@ -53,163 +53,43 @@ export type EngineResult =
 export class Engine {
   private readonly clock: Clock;
   private readonly random: () => number;
+  private readonly deps: WalkDeps;
 
   constructor(private readonly options: EngineOptions) {
     this.clock = options.clock ?? systemClock;
     this.random = options.random ?? Math.random;
+    this.deps = { state: options.state, clock: this.clock, random: this.random };
   }
 
   async run(route: Route, request: ChatRequest, ctx: RunContext): Promise<EngineResult> {
-    const record: RequestRecord = {
-      requestId: ctx.requestId,
-      route: route.name,
-      stream: ctx.stream,
-      startedAt: this.clock.now(),
-      endedAt: 0,
-      status: 0,
-      degraded: false,
-      attempts: [],
-    };
-    const attempts = record.attempts;
-    const deadlineAt = record.startedAt + route.deadlineMs;
-    const candidates = expandLadder(route.ladder, this.random);
+    const record = newRequestRecord(ctx.requestId, route.name, ctx.stream, this.clock.now());
     const includeUsage = request.stream_options?.include_usage === true;
-    const skipModels = new Set<string>();
-    let retriesUsed = 0;
-    let reason: AttemptReason = 'primary';
-    let i = 0;
+    const walked = await walkLadder(this.deps, route, record, ctx.signal, {
+      cannotServe: (target: Target) => cannotServe(request, target.capabilities),
+      headersEarly: (target: Target) => target.streamsUpstream(ctx.stream),
+      modelKey: (target: Target) => target.model,
+      attempt: async (target: Target, watch: AttemptWatch) => {
+        const result = await runAttempt(target, request, ctx.stream, includeUsage, watch);
+        return result.ok ? { ok: true, value: result, droppedParams: result.droppedParams } : result;
+      },
+    });
+    if (walked.type === 'static') return this.serveStatic(walked.rung, route, request, ctx, record);
+    if (walked.type === 'failed') return this.fail(record, walked.error);
 
-    while (i < candidates.length) {
-      const candidate = candidates[i] as Candidate;
-      if (candidate.kind === 'static') return this.serveStatic(candidate.rung, route, request, ctx, record);
-      if (ctx.signal.aborted) return this.fail(record, stoppedError(clientCancelled().details));
-      const target = candidate.target;
-      const now = this.clock.now();
-      if (now >= deadlineAt) {
-        attempts.push(this.skipped(attempts, candidate, 'request deadline passed', { kind: 'deadline_exceeded', message: 'the request deadline passed' }));
-        i = firstDegradation(candidates, i);
-        continue;
-      }
-      if (skipModels.has(target.model)) {
-        attempts.push(this.skipped(attempts, candidate, 'same model already exceeded its context window'));
-        i++;
-        continue;
-      }
-      const incapable = cannotServe(request, target.capabilities);
-      if (incapable) {
-        attempts.push(this.skipped(attempts, candidate, incapable));
-        i++;
-        continue;
-      }
-      const cooldown = await this.options.state.getCooldown(target.id, now);
-      if (cooldown) {
-        const remaining = cooldown.untilMs - now;
-        attempts.push(
-          this.skipped(attempts, candidate, `cooling down after ${cooldown.reason} for ${remaining} ms more`, {
-            kind: cooldown.reason,
-            message: 'cooling down',
-            retryAfterMs: remaining,
-          }),
-        );
-        i++;
-        continue;
-      }
-
-      const watch = new AttemptWatch(this.clock, candidate.rung.timeouts, deadlineAt, target.streamsUpstream(ctx.stream), ctx.signal);
-      const attempt: AttemptRecord = {
-        ordinal: attempts.length + 1,
-        target: target.id,
-        rung: candidate.rungIndex,
-        reason,
-        outcome: 'ok',
-        startedAt: watch.startedAt,
-        endedAt: 0,
-      };
-      attempts.push(attempt);
-      const result = await runAttempt(target, request, ctx.stream, includeUsage, watch);
-      if (watch.headersAt !== undefined) attempt.headersAt = watch.headersAt;
-      if (watch.firstOutputAt !== undefined) attempt.firstTokenAt = watch.firstOutputAt;
-
-      if (result.ok) {
-        if (result.droppedParams.length > 0) attempt.droppedParams = result.droppedParams;
-        const served: Served = { route: route.name, servedBy: target.id, degraded: false, attempts };
-        record.servedBy = target.id;
-        if (result.mode === 'complete') {
-          watch.dispose();
-          attempt.endedAt = this.clock.now();
-          this.finish(record, 200);
-          return { type: 'response', served, response: result.response };
-        }
-        return { type: 'stream', served, items: this.streamOn(result.head, result.rest, watch, attempt, record) };
-      }
-
+    const { target, value: result, attempt, watch } = walked;
+    const served: Served = { route: route.name, servedBy: target.id, degraded: false, attempts: record.attempts };
+    if (result.mode === 'complete') {
       watch.dispose();
-      const decision = this.recordFailure(attempt, result.failure, {
-        retriesUsed,
-        retriesAllowed: candidate.rung.retries,
-        remainingMs: deadlineAt - this.clock.now(),
-        committed: false,
-        policy: route.policy,
-      });
-      if (decision.action === 'next_target' && decision.cooldownMs !== undefined) {
-        await this.options.state.setCooldown(target.id, { untilMs: this.clock.now() + decision.cooldownMs, reason: result.failure.kind });
-      }
-      switch (decision.action) {
-        case 'retry_same':
-          try {
-            await sleep(this.clock, decision.delayMs, ctx.signal);
-          } catch {
-            return this.fail(record, stoppedError(clientCancelled().details));
-          }
-          retriesUsed++;
-          reason = 'retry';
-          continue;
-        case 'skip_to':
-          skipModels.add(target.model);
-          break;
-        case 'next_target':
-          break;
-        case 'degrade':
-          i = firstDegradation(candidates, i + 1);
-          retriesUsed = 0;
-          reason = 'fallback';
-          continue;
-        case 'stop':
-          return this.fail(record, stoppedError(result.failure));
-      }
-      i++;
-      retriesUsed = 0;
-      reason = 'fallback';
+      attempt.endedAt = this.clock.now();
+      this.finish(record, 200);
+      return { type: 'response', served, response: result.response };
     }
-    return this.fail(record, allFailedError(route.name, attempts));
+    return { type: 'stream', served, items: this.streamOn(result.head, result.rest, watch, attempt, record) };
   }
 
-  private recordFailure(
-    attempt: AttemptRecord,
-    failure: FailureDetails,
-    ctx: { retriesUsed: number; retriesAllowed: number; remainingMs: number; committed: boolean; policy: Policy },
-  ): Decision {
-    attempt.outcome = 'failed';
-    attempt.endedAt = this.clock.now();
-    attempt.failure = { kind: failure.kind, message: failure.message };
-    if (failure.status !== undefined) attempt.failure.status = failure.status;
-    if (failure.code !== undefined) attempt.failure.code = failure.code;
-    if (failure.retryAfterMs !== undefined) attempt.failure.retryAfterMs = failure.retryAfterMs;
-    const decision = decide(
-      {
-        failure,
-        retriesUsed: ctx.retriesUsed,
-        retriesAllowed: ctx.retriesAllowed,
-        remainingMs: ctx.remainingMs,
-        committed: ctx.committed,
-        random: this.random(),
-      },
-      ctx.policy,
-    );
-    attempt.decision = { action: decision.action, rule: decision.rule };
-    if (decision.action === 'retry_same') attempt.decision.delayMs = decision.delayMs;
-    if (decision.action === 'next_target' && decision.cooldownMs !== undefined) attempt.decision.cooldownMs = decision.cooldownMs;
-    return decision;
+  /** Walks an embeddings route's ladder for one request (non-streaming): the same walk, decisions and records as chat. */
+  embed(route: EmbeddingRoute, request: EmbeddingRequest, ctx: EmbedContext): Promise<EmbedResult> {
+    return runEmbedding({ ...this.deps, onRecord: this.options.onRecord }, route, request, ctx);
   }
 
   /** After the commit point: pass the rest through under the same watchdogs; a late failure ends the stream with an error. */
@@ -242,14 +122,14 @@ export class Engine {
       settled = true;
       const failure = asFailure(error).details;
       watch.abort(asFailure(error));
-      this.recordFailure(attempt, failure, { retriesUsed: 0, retriesAllowed: 0, remainingMs: 0, committed: true, policy: DEFAULT_POLICY });
+      recordFailure(this.deps, attempt, failure, { retriesUsed: 0, retriesAllowed: 0, remainingMs: 0, committed: true, policy: DEFAULT_POLICY });
       record.streamError = failure.kind;
       if (failure.kind !== 'client_cancelled') yield { type: 'error', error: midStreamError(failure, attempt.target) };
     } finally {
       if (!settled) {
         // The consumer stopped reading (client gone): abort the upstream call at once.
         watch.abort(clientCancelled());
-        this.recordFailure(attempt, clientCancelled().details, { retriesUsed: 0, retriesAllowed: 0, remainingMs: 0, committed: true, policy: DEFAULT_POLICY });
+        recordFailure(this.deps, attempt, clientCancelled().details, { retriesUsed: 0, retriesAllowed: 0, remainingMs: 0, committed: true, policy: DEFAULT_POLICY });
         record.streamError = 'client_cancelled';
       }
       watch.dispose();
@@ -288,35 +168,13 @@ export class Engine {
     return { type: 'stream', served, items: items() };
   }
 
-  private skipped(attempts: AttemptRecord[], candidate: Candidate & { kind: 'live' }, why: string, failure?: FailureDetails): AttemptRecord {
-    const now = this.clock.now();
-    const skipped: AttemptRecord = {
-      ordinal: attempts.length + 1,
-      target: candidate.target.id,
-      rung: candidate.rungIndex,
-      reason: 'fallback',
-      outcome: 'skipped',
-      startedAt: now,
-      endedAt: now,
-      skipReason: why,
-    };
-    if (failure) {
-      skipped.failure = { kind: failure.kind, message: failure.message };
-      if (failure.retryAfterMs !== undefined) skipped.failure.retryAfterMs = failure.retryAfterMs;
-    }
-    return skipped;
-  }
-
   private fail(record: RequestRecord, error: ClientError): EngineResult {
     this.finish(record, error.status);
     return { type: 'error', error, attempts: record.attempts };
   }
 
   private finish(record: RequestRecord, status: number): void {
-    if (record.endedAt !== 0) return;
-    record.status = status;
-    record.endedAt = this.clock.now();
-    this.options.onRecord?.(record);
+    finishRecord(record, status, this.clock.now(), this.options.onRecord);
   }
 }
 

@@ -1,4 +1,13 @@
+import type { EmbeddingTarget } from '../providers/embedding-target.js';
 import type { Target } from '../providers/target.js';
+
+/** What the ladder walk needs of any target, chat or embeddings: who it is. */
+export interface TargetRef {
+  /** `provider/model`. */
+  readonly id: string;
+  readonly provider: string;
+  readonly model: string;
+}
 
 /** Per-attempt time limits. See docs/configuration.md for what each one guards. */
 export interface Timeouts {
@@ -49,9 +58,9 @@ export const DEFAULT_TIMEOUTS: Timeouts = {
 export const DEFAULT_DEADLINE_MS = 600_000;
 export const DEFAULT_RETRIES = 1;
 
-export interface LiveRung {
+export interface LiveRung<T extends TargetRef = Target> {
   type: 'targets';
-  targets: Target[];
+  targets: T[];
   timeouts: Timeouts;
   /** Extra attempts on the same target for transient failures. */
   retries: number;
@@ -64,7 +73,7 @@ export interface StaticRung {
   content: string;
 }
 
-export type Rung = LiveRung | StaticRung;
+export type Rung<T extends TargetRef = Target> = LiveRung<T> | StaticRung;
 
 export interface Route {
   name: string;
@@ -74,4 +83,19 @@ export interface Route {
   /** Timeouts and retries for rungs built from a request's fallback_models. */
   defaultTimeouts: Timeouts;
   defaultRetries: number;
+}
+
+/**
+ * An embeddings route. Live rungs only (there is no fixed vector to degrade to), and every target
+ * serves one vector space: the same model name, or names the route declares equivalent.
+ */
+export interface EmbeddingRoute {
+  name: string;
+  ladder: LiveRung<EmbeddingTarget>[];
+  deadlineMs: number;
+  policy: Policy;
+  defaultTimeouts: Timeouts;
+  defaultRetries: number;
+  /** Groups of model names that produce the same vectors; a name is in one group at most. */
+  equivalentModels: readonly (readonly string[])[];
 }

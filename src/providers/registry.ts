@@ -4,6 +4,7 @@ import { createAzureProvider } from './azure/adapter.js';
 import { createGeminiProvider } from './gemini/adapter.js';
 import { createOpenAIProvider } from './openai/adapter.js';
 import type { CapabilityOverrides } from './capabilities.js';
+import type { EmbeddingTarget } from './embedding-target.js';
 import type { Target } from './target.js';
 
 /** The wire formats an adapter exists for. A closed union: adding one is a new case below. */
@@ -37,11 +38,28 @@ export interface ProviderSpec {
 
 export interface Provider {
   target(model: string): Target;
+  /** The provider's embeddings endpoint for one model; absent when the wire format has none (Anthropic). */
+  embeddingTarget?(model: string): EmbeddingTarget;
 }
 
 export interface ProviderDeps {
   dispatcher: Dispatcher;
   now: () => number;
+}
+
+/** Whether a wire format has an embeddings API (and so its providers can serve embeddings routes). */
+export function hasEmbeddings(kind: ProviderKind): boolean {
+  switch (kind) {
+    case 'openai':
+    case 'openai-compatible':
+    case 'azure-openai':
+    case 'gemini':
+      return true;
+    case 'anthropic':
+      return false;
+    default:
+      return assertNever(kind);
+  }
 }
 
 /** Builds the adapter for a provider. One map from kind to implementation, nothing else. */

@@ -7,8 +7,11 @@ import { classifyTransportError } from './transport-errors.js';
 
 export type UpstreamBody = Dispatcher.ResponseData['body'];
 
-/** Everything that differs between wire formats for one HTTP call; the mechanics are shared. */
-export interface UpstreamHttpCall {
+/**
+ * Everything that differs between wire formats for one HTTP call; the mechanics are shared.
+ * `E` is what the successful body is read into: chat events by default.
+ */
+export interface UpstreamHttpCall<E = UpstreamEvent> {
   url: URL | string;
   headers: Record<string, string>;
   /** Per-target extra headers; the adapter's own (auth, content type) win over them. */
@@ -26,7 +29,14 @@ export interface UpstreamHttpCall {
   /** Whether a response header is forwarded into `UpstreamCall.headers`. */
   forwardHeader(name: string): boolean;
   /** This wire format's reading of a successful body. */
-  parse(body: UpstreamBody, isSse: boolean, headers: Record<string, string>): AsyncIterable<UpstreamEvent>;
+  parse(body: UpstreamBody, isSse: boolean, headers: Record<string, string>): AsyncIterable<E>;
+}
+
+/** A successful upstream response whose body is read lazily into `E`s. */
+export interface UpstreamResponse<E> {
+  status: number;
+  headers: Record<string, string>;
+  events: AsyncIterable<E>;
 }
 
 const MAX_ERROR_BODY = 64 * 1024;
@@ -38,7 +48,35 @@ const MAX_ERROR_BODY = 64 * 1024;
  * otherwise so the upstream stops generating. An abort by the engine surfaces as the engine's
  * own reason (a watchdog's FailureKind or the client's cancel).
  */
-export async function callUpstream(c: UpstreamHttpCall): Promise<UpstreamCall> {
+export function callUpstream(c: UpstreamHttpCall): Promise<UpstreamCall> {
+  return requestUpstream(c);
+}
+
+/** A non-streaming call whose successful body is one JSON document, read whole and translated once (embeddings). */
+export interface UpstreamJsonCall<T> extends Omit<UpstreamHttpCall<T>, 'stream' | 'parse'> {
+  /** Translates the body text; throws an `UpstreamFailure` (e.g. `malformed_response`) when it cannot. */
+  parse(text: string): T;
+}
+
+/** `callUpstream` for a one-document answer: resolves at the response headers; `result()` reads the body. */
+export async function callUpstreamJson<T>(c: UpstreamJsonCall<T>): Promise<{ status: number; headers: Record<string, string>; result(): Promise<T> }> {
+  const out = await requestUpstream<T>({ ...c, stream: false, parse: (body) => parsedOnce(body, c.parse) });
+  return { status: out.status, headers: out.headers, result: () => onlyItem(out.events) };
+}
+
+async function* parsedOnce<T>(body: UpstreamBody, parse: (text: string) => T): AsyncGenerator<T> {
+  yield parse(await body.text());
+}
+
+/** Reads an iterable to its end (so the body is released cleanly) and returns its one item. */
+async function onlyItem<T>(items: AsyncIterable<T>): Promise<T> {
+  const out: T[] = [];
+  for await (const item of items) out.push(item);
+  if (out.length !== 1) throw new UpstreamFailure({ kind: 'malformed_response', message: 'the upstream response had no body' });
+  return out[0] as T;
+}
+
+async function requestUpstream<E>(c: UpstreamHttpCall<E>): Promise<UpstreamResponse<E>> {
   let response: Dispatcher.ResponseData;
   try {
     response = await undiciRequest(c.url, {
@@ -62,7 +100,7 @@ export async function callUpstream(c: UpstreamHttpCall): Promise<UpstreamCall> {
   return { status: response.statusCode, headers, events: events(response.body, isSse, headers, c) };
 }
 
-async function* events(body: UpstreamBody, isSse: boolean, headers: Record<string, string>, c: UpstreamHttpCall): AsyncGenerator<UpstreamEvent> {
+async function* events<E>(body: UpstreamBody, isSse: boolean, headers: Record<string, string>, c: UpstreamHttpCall<E>): AsyncGenerator<E> {
   let complete = false;
   try {
     yield* c.parse(body, isSse, headers);
@@ -77,7 +115,7 @@ async function* events(body: UpstreamBody, isSse: boolean, headers: Record<strin
   }
 }
 
-function failureFrom(error: unknown, c: UpstreamHttpCall, bodyStarted: boolean): UpstreamFailure {
+function failureFrom<E>(error: unknown, c: UpstreamHttpCall<E>, bodyStarted: boolean): UpstreamFailure {
   if (c.signal.aborted && isUpstreamFailure(c.signal.reason)) return c.signal.reason;
   if (isUpstreamFailure(error)) return error;
   return new UpstreamFailure(classifyTransportError(error, bodyStarted, c.secrets));

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Catalog } from '../engine/catalog.js';
 import type { Logger } from '../telemetry/logger.js';
+import { handleEmbeddings } from './handle-embeddings.js';
 import { handleInference, sendApiError, type InferenceDeps } from './handle-inference.js';
 import { anthropicApi } from './inbound/anthropic/api.js';
 import type { InboundApi } from './inbound/inbound-api.js';
@@ -23,18 +24,21 @@ interface PathEntry {
 }
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
-const SERVED_PATHS = 'POST /v1/chat/completions, POST /v1/messages, GET /v1/models and GET /health';
+const SERVED_PATHS = 'POST /v1/chat/completions, POST /v1/messages, POST /v1/embeddings, GET /v1/models and GET /health';
 
 /** The HTTP surface on node:http: a fixed route table, each API's error shape for everything else. */
 export function createApp(deps: AppDeps): Server {
   const inference = (api: InboundApi): Handler => (req, res, id) => handleInference(api, req, res, id, deps);
   const chat: PathEntry = { api: openAIApi, methods: { POST: inference(openAIApi) } };
   const messages: PathEntry = { api: anthropicApi, methods: { POST: inference(anthropicApi) } };
+  const embeddings: PathEntry = { api: openAIApi, methods: { POST: (req, res, id) => handleEmbeddings(req, res, id, deps) } };
   const models: PathEntry = { api: openAIApi, methods: { GET: (_req, res) => sendModels(res, deps.catalog, deps.startedAt) } };
   const paths: Record<string, PathEntry> = {
     '/v1/chat/completions': chat,
     '/chat/completions': chat,
     '/v1/messages': messages,
+    '/v1/embeddings': embeddings,
+    '/embeddings': embeddings,
     '/v1/models': models,
     '/models': models,
     '/health': { api: openAIApi, methods: { GET: (_req, res) => sendJson(res, 200, JSON.stringify({ status: 'ok' })) } },

@@ -5,7 +5,8 @@ import type { RequestRecord } from '../engine/attempt.js';
 import { Catalog } from '../engine/catalog.js';
 import { systemClock, type Clock } from '../engine/clock.js';
 import { Engine } from '../engine/engine.js';
-import type { Route, Rung } from '../engine/route.js';
+import type { EmbeddingRoute, Route, Rung } from '../engine/route.js';
+import { withEmbeddingHeaders, type EmbeddingTarget } from '../providers/embedding-target.js';
 import { createUpstreamDispatcher } from '../providers/openai/adapter.js';
 import { createProvider, type Provider } from '../providers/registry.js';
 import { withOverrides } from '../providers/request-overrides.js';
@@ -64,10 +65,9 @@ export async function startGateway(config: Config, options: GatewayOptions = {})
   const targetFor = (id: string): Target | undefined => {
     const cached = targets.get(id);
     if (cached) return cached;
-    const slash = id.indexOf('/');
-    if (slash <= 0 || slash === id.length - 1) return undefined;
-    const name = id.slice(0, slash);
-    const model = id.slice(slash + 1);
+    const parts = splitTargetId(id);
+    if (!parts) return undefined;
+    const { name, model } = parts;
     const provider = providers.get(name);
     if (!provider) return undefined;
     const overrides = config.providers[name]?.requestOverrides[model];
@@ -76,8 +76,41 @@ export async function startGateway(config: Config, options: GatewayOptions = {})
     return target;
   };
 
+  const embeddingTargets = new Map<string, EmbeddingTarget>();
+  const embeddingTargetFor = (id: string): EmbeddingTarget | undefined => {
+    const cached = embeddingTargets.get(id);
+    if (cached) return cached;
+    const parts = splitTargetId(id);
+    if (!parts) return undefined;
+    const { name, model } = parts;
+    const target = providers.get(name)?.embeddingTarget?.(model);
+    if (!target) return undefined;
+    // Of the per-model request overrides only `headers` applies: the rest edit chat requests.
+    const headers = config.providers[name]?.requestOverrides[model]?.headers;
+    const wrapped = headers ? withEmbeddingHeaders(target, headers) : target;
+    embeddingTargets.set(id, wrapped);
+    return wrapped;
+  };
+
   const routes = new Map<string, Route>();
+  const embeddingRoutes = new Map<string, EmbeddingRoute>();
   for (const r of Object.values(config.routes)) {
+    if (r.kind === 'embeddings') {
+      embeddingRoutes.set(r.name, {
+        name: r.name,
+        ladder: r.ladder.flatMap((rung) =>
+          rung.type === 'targets'
+            ? [{ type: 'targets' as const, targets: rung.targets.map((id) => embeddingTargetFor(id) as EmbeddingTarget), timeouts: rung.timeouts, retries: rung.retries, origin: 'route' as const }]
+            : [],
+        ),
+        deadlineMs: r.deadlineMs,
+        policy: r.policy,
+        defaultTimeouts: r.timeouts,
+        defaultRetries: r.retries,
+        equivalentModels: r.equivalentModels,
+      });
+      continue;
+    }
     const ladder: Rung[] = r.ladder.map((rung) =>
       rung.type === 'static'
         ? { type: 'static', content: rung.content }
@@ -85,7 +118,7 @@ export async function startGateway(config: Config, options: GatewayOptions = {})
     );
     routes.set(r.name, { name: r.name, ladder, deadlineMs: r.deadlineMs, policy: r.policy, defaultTimeouts: r.timeouts, defaultRetries: r.retries });
   }
-  const catalog = new Catalog(routes, targetFor, config.defaults);
+  const catalog = new Catalog(routes, targetFor, config.defaults, { routes: embeddingRoutes, targetFor: embeddingTargetFor });
 
   const onRecord = (record: RequestRecord): void => {
     logRequest(logger, record);
@@ -129,4 +162,11 @@ export async function startGateway(config: Config, options: GatewayOptions = {})
       await state.close();
     },
   };
+}
+
+/** `provider/model` → its halves (the model may itself contain slashes), or undefined. */
+function splitTargetId(id: string): { name: string; model: string } | undefined {
+  const slash = id.indexOf('/');
+  if (slash <= 0 || slash === id.length - 1) return undefined;
+  return { name: id.slice(0, slash), model: id.slice(slash + 1) };
 }

@@ -7,7 +7,9 @@ import type { Dialect, Format, SimError, SimRequest } from './dialect.js';
 import { anthropic } from './dialects/anthropic.js';
 import { gemini } from './dialects/gemini.js';
 import { OWNED_BY, openai } from './dialects/openai.js';
+import type { EmbeddingWire } from './dialects/embeddings.js';
 import { isRecord } from './dialects/read.js';
+import { embeddingEndpoint, embeddingFeatures, runEmbeddingBehaviour } from './embeddings.js';
 import { Exchange } from './exchange.js';
 import { unixSeconds } from './payloads.js';
 import { resolveScenario } from './resolve.js';
@@ -42,10 +44,15 @@ export interface SimulatorCall {
    * before any scenario ran: 'invalid_json' | 'missing_model' | 'unauthorized' | 'missing_field' | 'model_not_found'.
    */
   outcome: string;
-  /** Wire format of the request: `/v1/chat/completions`, `/v1/messages` or `…:generateContent`. */
+  /**
+   * Wire format of the request: `/v1/chat/completions` (and Azure OpenAI's
+   * `/openai/deployments/{deployment}/chat/completions`), `/v1/messages` or `…:generateContent`.
+   */
   format: Format;
   /** The raw request headers (lower-cased names; repeated headers joined with ', '). */
   headers: Record<string, string>;
+  /** `embed` for embeddings requests (`/v1/embeddings`, `:embedContent`, `:batchEmbedContents`); absent for chat/generate requests. */
+  operation?: 'embed';
 }
 
 export interface Simulator {
@@ -53,7 +60,8 @@ export interface Simulator {
   readonly url: string;
   /**
    * 'http://127.0.0.1:PORT': the base URL of the Anthropic (`/v1/messages`) and Gemini
-   * (`/v1beta/models/{model}:generateContent`) endpoints, as their SDKs expect it.
+   * (`/v1beta/models/{model}:generateContent`) endpoints, as their SDKs expect it; also the
+   * `base_url` of an Azure OpenAI provider (`/openai/deployments/{model}/chat/completions`).
    */
   readonly origin: string;
   /**
@@ -81,9 +89,13 @@ interface Route {
   dialect: Dialect;
   model?: string;
   stream?: boolean;
+  /** Set for embeddings endpoints: the request is read and answered in this embeddings wire format. */
+  embed?: EmbeddingWire;
 }
 
 const GEMINI_METHOD = /^\/(?:v1beta|v1|v1alpha)\/models\/([^/:]+):(generateContent|streamGenerateContent)$/;
+/** Azure OpenAI: the deployment in the path names the model; the wire is OpenAI's (`?api-version=` is ignored). */
+const AZURE_DEPLOYMENT = /^\/openai\/deployments\/([^/]+)\/chat\/completions$/;
 
 function flatHeaders(req: IncomingMessage): Record<string, string> {
   const out: Record<string, string> = {};
@@ -229,10 +241,14 @@ class SimulatorServer implements Simulator {
 
   private modelEndpoint(method: string, path: string): Route | undefined {
     if (method !== 'POST') return undefined;
+    const embeddings = embeddingEndpoint(path);
+    if (embeddings) return embeddings;
     if (path === '/v1/chat/completions') return { dialect: openai };
     if (path === '/v1/messages') return { dialect: anthropic };
     const m = GEMINI_METHOD.exec(path);
     if (m) return { dialect: gemini, model: decodeURIComponent(m[1] ?? ''), stream: m[2] === 'streamGenerateContent' };
+    const azure = AZURE_DEPLOYMENT.exec(path);
+    if (azure) return { dialect: openai, model: decodeURIComponent(azure[1] ?? '') };
     return undefined;
   }
 
@@ -278,8 +294,9 @@ class SimulatorServer implements Simulator {
     const raw = await x.readBody();
     if (raw === undefined || x.closed) return;
     const headers = flatHeaders(x.req);
+    const operation = route.embed ? ({ operation: 'embed' } as const) : {};
     const record = (model: string, stream: boolean, body: Record<string, unknown>, outcome: string): void => {
-      this.calls.push({ model, stream, at: this.clock.now(), body, outcome, format: d.format, headers });
+      this.calls.push({ model, stream, at: this.clock.now(), body, outcome, format: d.format, headers, ...operation });
     };
     const reject = (model: string, stream: boolean, body: Record<string, unknown>, outcome: string, e: SimError): void => {
       record(model, stream, body, outcome);
@@ -298,7 +315,7 @@ class SimulatorServer implements Simulator {
     if (typeof model !== 'string' || model === '') return reject('', stream, body, 'missing_model', { kind: 'missing_model' });
     const apiKey = d.apiKey(x.req, url);
     if (!this.authorized(x, d, url)) return reject(model, stream, body, 'unauthorized', { kind: 'unauthorized', key: apiKey });
-    const missing = d.missingField(body);
+    const missing = (route.embed ?? d).missingField(body);
     if (missing !== undefined) return reject(model, stream, body, 'missing_field', { kind: 'missing_field', field: missing });
     const scenario = this.models.get(model);
     if (!scenario) return reject(model, stream, body, 'model_not_found', { kind: 'model_not_found', model });
@@ -307,9 +324,11 @@ class SimulatorServer implements Simulator {
     const counters = this.counters.get(model) ?? new Map<string, number>();
     this.counters.set(model, counters);
     const leaf = resolveScenario(scenario, { counters, now, epoch: this.epoch });
-    this.calls.push({ model, stream, at: now, body, outcome: leaf.kind, format: d.format, headers });
+    this.calls.push({ model, stream, at: now, body, outcome: leaf.kind, format: d.format, headers, ...operation });
 
-    const request: SimRequest = { format: d.format, model, stream, body, apiKey, ...d.features(body) };
+    const features = route.embed ? embeddingFeatures(route.embed, body) : d.features(body);
+    const request: SimRequest = { format: d.format, model, stream, body, apiKey, ...features };
+    if (route.embed) return runEmbeddingBehaviour(leaf, x, d, route.embed, request);
     await runBehaviour(leaf, x, d, request);
   }
 }

@@ -362,7 +362,7 @@ describe('endpoints', () => {
 
   it('404s unknown routes', async () => {
     await start({});
-    expectError(await http('POST', '/embeddings', { body: '{}' }), 404, { message: 'Invalid URL (POST /v1/embeddings)' });
+    expectError(await http('POST', '/audio/speech', { body: '{}' }), 404, { message: 'Invalid URL (POST /v1/audio/speech)' });
   });
 
   describe('apiKey', () => {
@@ -391,6 +391,25 @@ describe('endpoints', () => {
       expect(res.statusCode).toBe(200);
       await res.body.dump();
     });
+  });
+
+  it("serves Azure OpenAI's deployment path: the deployment is the model, the key travels in api-key", async () => {
+    const s = await start({ dep: { kind: 'ok', text: 'from azure' } }, { apiKey: 'azure-key' });
+    const post = async (key: string): Promise<Reply> => {
+      const res = await request(`${s.origin}/openai/deployments/dep/chat/completions?api-version=2024-10-21`, {
+        method: 'POST',
+        dispatcher: agent,
+        body: JSON.stringify({ messages: MESSAGES }),
+        headers: { 'content-type': 'application/json', 'api-key': key },
+      });
+      return { status: res.statusCode, headers: flatHeaders(res.headers), text: await res.body.text(), ms: 0 };
+    };
+    expectError(await post('wrong'), 401, { code: 'invalid_api_key' });
+    expectCompletion(await post('azure-key'), 'dep', 'from azure');
+    expect(s.calls.map((c) => [c.model, c.format, c.outcome])).toEqual([
+      ['dep', 'openai', 'unauthorized'],
+      ['dep', 'openai', 'ok'],
+    ]);
   });
 });
 

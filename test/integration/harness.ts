@@ -15,6 +15,9 @@ import { createSimulator, type Scenario, type Simulator } from '../../src/simula
 export type Mode = 'stream' | 'non-stream';
 export const MODES: readonly Mode[] = ['stream', 'non-stream'];
 
+/** Provider wire types a harness provider can have (config `type:`). */
+export type ProviderType = 'openai' | 'openai-compatible' | 'azure-openai' | 'anthropic' | 'gemini';
+
 /** A provider backed by one of the harness's simulators (by name) or by a fixed URL. */
 export interface ProviderSpec {
   /** Name of a simulator in `simulators`; defaults to the provider's own name. */
@@ -22,6 +25,28 @@ export interface ProviderSpec {
   /** Instead of a simulator: a fixed base URL (e.g. a closed port). */
   base_url?: string;
   stream_upstream?: boolean;
+  /**
+   * The provider's wire type (default `openai`). A simulator-backed provider points at that
+   * format's endpoint on the same simulator (`baseUrls.anthropic`, `baseUrls.gemini`, or the
+   * origin for Azure's `/openai/deployments/…`) and gets a key (`sk-test-<name>-secret`) for
+   * its format's auth slot.
+   */
+  type?: ProviderType;
+}
+
+/** The base URL a provider of `type` uses to reach `sim`. */
+export function simulatorBaseUrl(sim: Simulator, type: ProviderType): string {
+  switch (type) {
+    case 'openai':
+    case 'openai-compatible':
+      return sim.baseUrls.openai;
+    case 'anthropic':
+      return sim.baseUrls.anthropic;
+    case 'gemini':
+      return sim.baseUrls.gemini;
+    case 'azure-openai':
+      return sim.origin;
+  }
 }
 
 export interface HarnessOptions {
@@ -52,6 +77,8 @@ export const FAST_DEFAULTS = {
 
 export interface Harness {
   gateway: Gateway;
+  /** The gateway's origin (`http://127.0.0.1:PORT`): the base URL of Anthropic SDK clients. */
+  origin: string;
   client: OpenAI;
   sims: Record<string, Simulator>;
   /** The one simulator when there is exactly one. */
@@ -85,11 +112,13 @@ export function useHarness(): (options: HarnessOptions) => Promise<Harness> {
     const providers: Record<string, Record<string, unknown>> = {};
     for (const [name, sim] of Object.entries(sims)) providers[name] = { type: 'openai', base_url: sim.url, api_key: `sk-test-${name}-secret` };
     for (const [name, spec] of Object.entries(options.providers ?? {})) {
-      const baseUrl = spec.base_url ?? sims[spec.simulator ?? name]?.url;
+      const sim = sims[spec.simulator ?? name];
+      const baseUrl = spec.base_url ?? (sim ? simulatorBaseUrl(sim, spec.type ?? 'openai') : undefined);
       if (!baseUrl) throw new Error(`provider ${name}: no simulator '${spec.simulator ?? name}'`);
       providers[name] = {
-        type: 'openai',
+        type: spec.type ?? 'openai',
         base_url: baseUrl,
+        ...(spec.type !== undefined ? { api_key: `sk-test-${name}-secret` } : {}),
         ...(spec.stream_upstream !== undefined ? { stream_upstream: spec.stream_upstream } : {}),
       };
     }
@@ -110,6 +139,7 @@ export function useHarness(): (options: HarnessOptions) => Promise<Harness> {
     const only = Object.values(sims);
     return {
       gateway,
+      origin: gateway.url.replace(/\/v1$/, ''),
       client,
       sims,
       get sim(): Simulator {

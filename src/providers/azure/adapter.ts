@@ -10,22 +10,25 @@ export const AZURE_FORWARDED_HEADERS: readonly string[] = [...OPENAI_FORWARDED_H
 
 /**
  * Azure OpenAI's addressing: `${base}/openai/deployments/${deployment}/chat/completions?api-version=…`
- * with `base` = `https://{resource}.openai.azure.com` (a trailing `/openai` is tolerated) and the
+ * (embeddings: `…/embeddings?api-version=…`) with `base` = `https://{resource}.openai.azure.com` (a trailing `/openai` is tolerated) and the
  * target's model name as the deployment; the key goes in `api-key`. An Entra token can be given
  * instead as an `authorization` header in the provider's headers.
  */
 export function azureWire(baseUrl: string, apiVersion: string): OpenAIWire {
   const root = baseUrl.replace(/\/+$/, '').replace(/\/openai$/, '');
   return {
-    url: (deployment) => {
-      const url = new URL(`${root}/openai/deployments/${encodeURIComponent(deployment)}/chat/completions`);
-      url.searchParams.set('api-version', apiVersion);
-      return url;
-    },
+    url: (deployment) => deploymentUrl(root, deployment, 'chat/completions', apiVersion),
+    embeddingsUrl: (deployment) => deploymentUrl(root, deployment, 'embeddings', apiVersion),
     auth: (apiKey) => ({ 'api-key': apiKey }),
     forwardedHeaders: AZURE_FORWARDED_HEADERS,
     classifyHttpError: classifyAzureHttpError,
   };
+}
+
+function deploymentUrl(root: string, deployment: string, operation: string, apiVersion: string): URL {
+  const url = new URL(`${root}/openai/deployments/${encodeURIComponent(deployment)}/${operation}`);
+  url.searchParams.set('api-version', apiVersion);
+  return url;
 }
 
 /**

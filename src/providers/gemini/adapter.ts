@@ -1,8 +1,11 @@
 import type { ChatRequest } from '../../canonical/chat.js';
+import type { EmbeddingRequest } from '../../canonical/embeddings.js';
 import { capabilitiesFor } from '../capabilities.js';
+import type { EmbedOptions, EmbeddingCall, EmbeddingTarget } from '../embedding-target.js';
 import type { Provider, ProviderDeps, ProviderSpec } from '../registry.js';
 import type { CallOptions, Capabilities, Target, UpstreamCall, UpstreamEvent } from '../target.js';
-import { callUpstream, type UpstreamBody } from '../upstream-http.js';
+import { callUpstream, callUpstreamJson, type UpstreamBody } from '../upstream-http.js';
+import { GEMINI_EMBEDDING_CAPABILITIES, parseGeminiEmbeddings, toGeminiEmbedRequest } from './embeddings.js';
 import { classifyHttpError } from './errors.js';
 import { toGeminiRequest } from './request.js';
 import { parseGeminiResponse, type ResponseContext } from './response.js';
@@ -46,7 +49,37 @@ export function createGeminiProvider(spec: ProviderSpec, deps: ProviderDeps): Pr
     return out;
   }
 
+  /** `:embedContent` for one text, `:batchEmbedContents` for several. */
+  async function embed(request: EmbeddingRequest, model: string, options: EmbedOptions): Promise<EmbeddingCall> {
+    const translated = toGeminiEmbedRequest(request, model);
+    const out = await callUpstreamJson({
+      url: `${base}/${modelPath(model)}:${translated.method}`,
+      headers,
+      extraHeaders: options.headers,
+      body: JSON.stringify(translated.body),
+      signal: options.signal,
+      dispatcher: deps.dispatcher,
+      now: deps.now,
+      secrets,
+      classifyHttpError,
+      forwardHeader: (name) => FORWARDED_HEADERS.includes(name),
+      parse: (text) => parseGeminiEmbeddings(text, request, model, secrets),
+    });
+    const call: EmbeddingCall = { status: out.status, headers: out.headers, response: out.result };
+    if (translated.droppedParams.length > 0) call.droppedParams = translated.droppedParams;
+    return call;
+  }
+
   return {
+    embeddingTarget(model: string): EmbeddingTarget {
+      return {
+        id: `${spec.name}/${model}`,
+        provider: spec.name,
+        model,
+        capabilities: GEMINI_EMBEDDING_CAPABILITIES,
+        embed: (request, options) => embed(request, model, options),
+      };
+    },
     target(model: string): Target {
       return {
         id: `${spec.name}/${model}`,

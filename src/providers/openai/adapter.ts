@@ -1,10 +1,13 @@
 import { Agent, type Dispatcher } from 'undici';
 import type { ChatRequest } from '../../canonical/chat.js';
+import type { EmbeddingRequest } from '../../canonical/embeddings.js';
 import type { FailureDetails } from '../../canonical/failure.js';
 import { capabilitiesFor, type CapabilityOverrides } from '../capabilities.js';
+import type { EmbedOptions, EmbeddingCall, EmbeddingTarget } from '../embedding-target.js';
 import type { ProviderDeps, ProviderSpec } from '../registry.js';
 import type { Capabilities, CallOptions, Target, UpstreamCall, UpstreamEvent } from '../target.js';
-import { callUpstream, type UpstreamBody } from '../upstream-http.js';
+import { callUpstream, callUpstreamJson, type UpstreamBody } from '../upstream-http.js';
+import { OPENAI_EMBEDDING_CAPABILITIES, parseOpenAIEmbeddings, toOpenAIEmbeddingsBody } from './embeddings.js';
 import { classifyHttpError } from './errors.js';
 import type { StreamNormaliserOptions } from './normalise.js';
 import { COMPAT_PRESET_INFO } from './presets.js';
@@ -19,6 +22,8 @@ import { parseOpenAIStream } from './stream.js';
 export interface OpenAIWire {
   /** The chat-completions URL for one model (Azure: the model is the deployment in the path). */
   url(model: string): URL;
+  /** The embeddings URL for one model (Azure: the deployment's `/embeddings`). */
+  embeddingsUrl(model: string): URL;
   /** The headers that carry the key. */
   auth(apiKey: string): Record<string, string>;
   /** Response headers passed on to the engine (rate-limit hints, request ids). */
@@ -61,8 +66,10 @@ export const OPENAI_DEFAULT_CAPABILITIES: Capabilities = { tools: true, jsonSche
 /** OpenAI and OpenAI-compatible servers: `${baseUrl}/chat/completions`, `Authorization: Bearer`. */
 export function openAIWire(baseUrl: string): OpenAIWire {
   const url = new URL(baseUrl.replace(/\/+$/, '') + '/chat/completions');
+  const embeddingsUrl = new URL(baseUrl.replace(/\/+$/, '') + '/embeddings');
   return {
     url: () => url,
+    embeddingsUrl: () => embeddingsUrl,
     auth: (apiKey) => ({ authorization: `Bearer ${apiKey}` }),
     forwardedHeaders: OPENAI_FORWARDED_HEADERS,
     classifyHttpError,
@@ -129,6 +136,37 @@ export class OpenAIProvider {
       streamsUpstream: (stream) => stream || this.options.streamUpstream,
       call: (request, options) => this.call(request, model, url, options),
     };
+  }
+
+  /** The same provider's `POST …/embeddings` for one model. */
+  embeddingTarget(model: string): EmbeddingTarget {
+    const provider = this.options.name;
+    const url = this.wire.embeddingsUrl(model);
+    return {
+      id: `${provider}/${model}`,
+      provider,
+      model,
+      capabilities: OPENAI_EMBEDDING_CAPABILITIES,
+      embed: (request, options) => this.embed(request, model, url, options),
+    };
+  }
+
+  private async embed(request: EmbeddingRequest, model: string, url: URL, options: EmbedOptions): Promise<EmbeddingCall> {
+    const forwarded = this.wire.forwardedHeaders;
+    const out = await callUpstreamJson({
+      url,
+      headers: this.headers,
+      extraHeaders: options.headers,
+      body: JSON.stringify(toOpenAIEmbeddingsBody(request, model)),
+      signal: options.signal,
+      dispatcher: this.options.dispatcher,
+      now: this.now,
+      secrets: this.secrets,
+      classifyHttpError: this.wire.classifyHttpError,
+      forwardHeader: (name) => forwarded.includes(name),
+      parse: (text) => parseOpenAIEmbeddings(text, request, model, this.secrets),
+    });
+    return { status: out.status, headers: out.headers, response: out.result };
   }
 
   private call(request: ChatRequest, model: string, url: URL, options: CallOptions): Promise<UpstreamCall> {

@@ -194,6 +194,10 @@ function bearerToken(req: IncomingMessage): string | undefined {
   return m?.[1]?.trim();
 }
 
+function headerValue(value: string | string[] | undefined): string | undefined {
+  return Array.isArray(value) ? value[0] : value;
+}
+
 function json(status: number, body: unknown, headers: OutgoingHttpHeaders = {}): ErrorReply {
   return { status, body: JSON.stringify(body), headers: { 'content-type': 'application/json', ...headers } };
 }
@@ -263,7 +267,8 @@ export const openai: Dialect = {
     'x-ratelimit-reset-requests': '6ms',
     'x-ratelimit-reset-tokens': '2ms',
   }),
-  apiKey: (req) => bearerToken(req),
+  // Azure OpenAI sends its key in `api-key`.
+  apiKey: (req) => bearerToken(req) ?? headerValue(req.headers['api-key']),
   // Kept lenient on purpose: the gateway's own tests send minimal bodies.
   missingField: () => undefined,
   features: (body): RequestFeatures => {

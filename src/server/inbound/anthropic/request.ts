@@ -7,7 +7,7 @@ import type { ClientError } from '../../../engine/all-failed.js';
 /**
  * Anthropic Messages requests (`POST /v1/messages`) → the canonical request. Known fields are
  * validated; the translation keeps meaning (system, tools, tool results, images, stop
- * sequences); Anthropic-only fields with no canonical equivalent (`top_k`, `cache_control`) are
+ * sequences, structured output); Anthropic-only fields with no canonical equivalent (`top_k`, `cache_control`) are
  * dropped here and kept only by a same-format pass-through.
  */
 const block = z.looseObject({ type: z.string() });
@@ -21,6 +21,8 @@ const tool = z.looseObject({
   input_schema: z.looseObject({}).optional(),
   type: z.string().optional(),
 });
+/** Structured outputs: `output_config.format` (GA) or the beta's top-level `output_format`. */
+const outputFormat = z.looseObject({ type: z.literal('json_schema'), schema: z.looseObject({}) });
 const toolChoice = z.looseObject({
   type: z.enum(['auto', 'any', 'tool', 'none']),
   name: z.string().optional(),
@@ -41,6 +43,8 @@ export const messagesRequestSchema = z.looseObject({
   tool_choice: toolChoice.optional(),
   metadata: z.looseObject({ user_id: z.string().nullable().optional() }).optional(),
   thinking: z.looseObject({ type: z.string(), budget_tokens: z.number().optional() }).optional(),
+  output_config: z.looseObject({ format: outputFormat.nullable().optional() }).optional(),
+  output_format: outputFormat.nullable().optional(),
   fallback_models: z.array(z.string().min(1)).optional(),
 });
 
@@ -101,6 +105,9 @@ export function toCanonical(req: MessagesRequest): AnthropicParsed {
     out.tool_choice = c.type === 'auto' ? 'auto' : c.type === 'any' ? 'required' : c.type === 'none' ? 'none' : { type: 'function', function: { name: c.name ?? '' } };
     if (c.disable_parallel_tool_use) out.parallel_tool_calls = false;
   }
+  const format = req.output_config?.format ?? req.output_format;
+  // Anthropic's JSON output is OpenAI's json_schema response format; the answer comes back as text either way.
+  if (format) out.response_format = { type: 'json_schema', json_schema: { name: 'output', schema: format.schema } };
   const thinking = req.thinking?.type === 'enabled';
   if (thinking) out.thinking = req.thinking;
   return { ok: true, request: out, thinking };
