@@ -1,8 +1,7 @@
 import { z } from 'zod';
 import type { ChatRequest } from '../canonical/chat.js';
-import { formatPath } from '../config/config-error.js';
 import type { ClientError } from '../engine/all-failed.js';
-import { badRequest } from './respond.js';
+import { parseJsonRequest } from './json-request.js';
 
 /**
  * The inbound chat-completions request. Known fields are type-checked; unknown fields pass
@@ -47,33 +46,6 @@ export type ParsedChat = { ok: true; request: ChatRequest } | { ok: false; error
 
 /** Parses a JSON body into a ChatRequest, or a 400 in OpenAI's style naming the parameter. */
 export function parseChatRequest(body: Buffer): ParsedChat {
-  let json: unknown;
-  try {
-    json = JSON.parse(body.toString('utf8'));
-  } catch (error) {
-    const why = error instanceof Error ? error.message : 'parse error';
-    return { ok: false, error: badRequest(`We could not parse the JSON body of your request: ${why}`, 'invalid_json') };
-  }
-  if (typeof json !== 'object' || json === null || Array.isArray(json)) {
-    return { ok: false, error: badRequest('The request body must be a JSON object.', 'invalid_json') };
-  }
-  const parsed = chatRequest.safeParse(json);
-  if (parsed.success) return { ok: true, request: parsed.data as ChatRequest };
-  const issue = parsed.error.issues[0];
-  if (!issue) return { ok: false, error: badRequest('Invalid request.', 'invalid_request') };
-  const param = formatPath(issue.path);
-  if (issue.code === 'invalid_type' && getIn(json, issue.path) === undefined) {
-    return { ok: false, error: badRequest(`Missing required parameter: '${param}'.`, 'missing_required_parameter', param) };
-  }
-  const code = issue.code === 'invalid_type' ? 'invalid_type' : 'invalid_value';
-  return { ok: false, error: badRequest(`Invalid value for '${param}': ${issue.message}.`, code, param) };
-}
-
-function getIn(value: unknown, path: readonly PropertyKey[]): unknown {
-  let current = value;
-  for (const key of path) {
-    if (current === null || typeof current !== 'object') return undefined;
-    current = (current as Record<PropertyKey, unknown>)[key];
-  }
-  return current;
+  const parsed = parseJsonRequest(body, chatRequest);
+  return parsed.ok ? { ok: true, request: parsed.value as ChatRequest } : parsed;
 }
