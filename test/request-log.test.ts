@@ -70,3 +70,38 @@ routes:
     expect(sim.callsFor('backup').length).toBe(2);
   });
 });
+
+describe('circuit breaker log lines', () => {
+  let sim: Simulator | undefined;
+  let gateway: Gateway | undefined;
+  afterEach(async () => {
+    await gateway?.close();
+    await sim?.close();
+  });
+
+  it('a target rejecting its key opens its circuit at once and says so at error level; later requests skip it', async () => {
+    sim = createSimulator({ models: { primary: { kind: 'auth_error' }, backup: { kind: 'ok', text: 'hello' } } });
+    await sim.listen();
+    const config = parseConfig(
+      `server: { host: 127.0.0.1, port: 0 }
+providers:
+  sim: { type: openai, base_url: ${sim.url} }
+routes:
+  chat: { ladder: [ { targets: [sim/primary] }, { targets: [sim/backup] } ] }
+`,
+      'breaker-log',
+      { env: {} },
+    );
+    const lines: Record<string, unknown>[] = [];
+    const logger = createLogger('info', { write: (line: string) => void lines.push(JSON.parse(line) as Record<string, unknown>) });
+    gateway = await startGateway(config, { logger });
+    const client = new OpenAI({ baseURL: gateway.url, apiKey: 'client', maxRetries: 0 });
+    await client.chat.completions.create({ model: 'chat', messages: [{ role: 'user', content: 'hi' }] });
+    await client.chat.completions.create({ model: 'chat', messages: [{ role: 'user', content: 'hi' }] });
+    const opened = lines.find((l) => l.msg?.toString().startsWith('circuit opened'));
+    expect(opened).toMatchObject({ level: 50, target: 'sim/primary', kind: 'upstream_auth', cooldown_ms: 300_000 });
+    expect(sim.callsFor('primary')).toHaveLength(1);
+    const second = lines.filter((l) => l.msg === 'request served after fallback')[1];
+    expect((second?.attempts as Record<string, unknown>[])[0]).toMatchObject({ target: 'sim/primary', outcome: 'skipped' });
+  });
+});

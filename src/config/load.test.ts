@@ -101,3 +101,16 @@ describe('config loading', () => {
     expect(config.routes.chat?.ladder[0]).toMatchObject({ retries: 1, timeouts: { headersMs: 15_000, firstTokenMs: 120_000, stallMs: 60_000, totalMs: 600_000 } });
   });
 });
+
+describe('breaker and retry budget config', () => {
+  it('maps snake_case keys onto the defaults', () => {
+    const config = parseConfig(base + 'breaker: { cooldown_ms: 5000, consecutive_failures: 3 }\nretry_budget: { ratio: 0.1, min_retries_per_window: 2 }\n', 't', { env: {} });
+    expect(config.breaker).toMatchObject({ cooldownMs: 5_000, consecutiveFailures: 3, window: 20 });
+    expect(config.retryBudget).toMatchObject({ ratio: 0.1, minRetriesPerWindow: 2, windowMs: 10_000 });
+  });
+
+  it('rejects unknown keys and impossible values with the path', () => {
+    expect(problemsOf(base + 'breaker: { cooldown: 5 }\n').problems[0]?.path).toBe('breaker.cooldown');
+    expect(problemsOf(base + 'breaker: { failure_rate: 2 }\n').problems[0]?.path).toBe('breaker.failure_rate');
+  });
+});

@@ -6,6 +6,8 @@ import {
   type Policy,
   type Timeouts,
 } from '../engine/route.js';
+import { breakerConfig, DEFAULT_BREAKER_CONFIG } from '../engine/breaker.js';
+import { DEFAULT_RETRY_BUDGET_CONFIG, retryBudgetConfig } from '../engine/retry-budget.js';
 import type { CapabilityOverrides } from '../providers/capabilities.js';
 import { COMPAT_PRESET_INFO } from '../providers/openai/presets.js';
 import { DEFAULT_BASE_URLS } from '../providers/registry.js';
@@ -71,10 +73,31 @@ export function resolveConfig(raw: RawConfig, source: string): { config: Config;
     },
     logging: { level: raw.logging?.level ?? 'info' },
     defaults,
+    breaker: checked(problems, 'breaker', () => breakerConfig(camelKeys(raw.breaker)), DEFAULT_BREAKER_CONFIG),
+    retryBudget: checked(problems, 'retry_budget', () => retryBudgetConfig(camelKeys(raw.retry_budget)), DEFAULT_RETRY_BUDGET_CONFIG),
     providers,
     routes,
   };
   return { config, problems };
+}
+
+/** `min_requests: 5` → `{ minRequests: 5 }` (unset keys left out, so defaults apply). */
+function camelKeys<T extends object>(raw: T | undefined): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const [key, value] of Object.entries(raw ?? {})) {
+    if (typeof value === 'number') out[key.replace(/_([a-z])/g, (_m, c: string) => c.toUpperCase())] = value;
+  }
+  return out;
+}
+
+/** Builds a config section whose own checks throw (RangeError naming the key), turning a throw into a problem at `section`. */
+function checked<T>(problems: ResolveProblem[], section: string, build: () => T, fallback: Readonly<T>): T {
+  try {
+    return build();
+  } catch (error) {
+    problems.push({ path: [section], message: error instanceof Error ? error.message : String(error) });
+    return { ...fallback };
+  }
 }
 
 function resolveRoute(

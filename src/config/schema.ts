@@ -89,6 +89,28 @@ export const routeSchema = z.strictObject({
   policy: policySchema.optional(),
 });
 
+const count = z.number().int().positive();
+
+export const breakerSchema = z.strictObject({
+  window: count.optional(),
+  min_requests: count.optional(),
+  failure_rate: z.number().gt(0).max(1).optional(),
+  consecutive_failures: count.optional(),
+  cooldown_ms: positiveMs.optional(),
+  max_cooldown_ms: positiveMs.optional(),
+  half_open_probes: count.optional(),
+  success_threshold: count.optional(),
+  misconfigured_cooldown_ms: positiveMs.optional(),
+  probe_lease_ms: positiveMs.optional(),
+});
+
+export const retryBudgetSchema = z.strictObject({
+  ratio: z.number().min(0).optional(),
+  window_ms: positiveMs.optional(),
+  buckets: count.optional(),
+  min_retries_per_window: z.number().int().min(0).optional(),
+});
+
 export const configSchema = z.strictObject({
   server: z
     .strictObject({
@@ -110,6 +132,10 @@ export const configSchema = z.strictObject({
       policy: policySchema.optional(),
     })
     .optional(),
+  /** Circuit breakers, one per target. */
+  breaker: breakerSchema.optional(),
+  /** Retries and hedges as a share of first attempts, per route and fleet-wide. */
+  retry_budget: retryBudgetSchema.optional(),
   providers: z.record(z.string().regex(/^[A-Za-z0-9_.-]+$/, 'provider names use letters, digits, _ . -'), providerSchema),
   routes: z.record(z.string().min(1), routeSchema),
 });

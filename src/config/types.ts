@@ -1,3 +1,5 @@
+import type { BreakerConfig } from '../engine/breaker.js';
+import type { RetryBudgetConfig } from '../engine/retry-budget.js';
 import type { Policy, Timeouts } from '../engine/route.js';
 import type { CapabilityOverrides } from '../providers/capabilities.js';
 import type { CompatPreset } from '../providers/registry.js';
@@ -48,6 +50,8 @@ export interface Config {
   server: { host: string; port: number; bodyLimitBytes: number };
   logging: { level: 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal' | 'silent' };
   defaults: { timeouts: Timeouts; retries: number; deadlineMs: number; policy: Policy };
+  breaker: BreakerConfig;
+  retryBudget: RetryBudgetConfig;
   providers: Record<string, ProviderConfig>;
   routes: Record<string, RouteConfig>;
 }

@@ -47,6 +47,8 @@ export function demoConfigYaml(primaryUrl: string, backupUrl: string, port: numb
   return `# Understudy demo: two simulated providers and a route that falls back between them.
 server: { host: 127.0.0.1, port: ${port} }
 logging: { level: warn }
+# A short breaker cooldown so the demo returns to the primary soon after each outage ends.
+breaker: { consecutive_failures: 4, cooldown_ms: 4000 }
 providers:
   sim-openai: { type: openai, base_url: ${primaryUrl} }
   sim-backup: { type: openai-compatible, base_url: ${backupUrl} }

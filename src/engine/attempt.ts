@@ -1,4 +1,5 @@
 import type { FailureKind } from '../canonical/failure.js';
+import type { BreakerChange } from './breaker.js';
 import type { DecisionAction } from './decision.js';
 
 /** Why an attempt was started. */
@@ -28,6 +29,10 @@ export interface AttemptRecord {
   skipReason?: string;
   /** Request parameters this target had no equivalent for, dropped because they do not change the answer's meaning. */
   droppedParams?: string[];
+  /** The target's circuit when the attempt was dispatched. */
+  breaker?: 'closed' | 'half_open';
+  /** The circuit changed phase because of this attempt (opened, or closed after probes). */
+  breakerChange?: BreakerChange;
 }
 
 /** The whole request, as every view (headers, log, metrics) sees it. */

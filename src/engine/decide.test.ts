@@ -68,6 +68,19 @@ describe('decide: the default policy table', () => {
     }
   });
 
+  it('over the retry budget, every retry becomes a move to the next target (a rate limit still cools)', () => {
+    expect(decide(input('server_error', { retryBudgetExhausted: true }), policy)).toEqual({ action: 'next_target', rule: 'retry_budget_exhausted' });
+    expect(decide(input('connection', { retryBudgetExhausted: true }), policy)).toEqual({ action: 'next_target', rule: 'retry_budget_exhausted' });
+    expect(decide(input('rate_limited', { retryBudgetExhausted: true, failure: { retryAfterMs: 500 } }), policy)).toEqual({
+      action: 'next_target',
+      cooldownMs: 500,
+      rule: 'retry_budget_exhausted',
+    });
+    // Decisions that were not retries are untouched.
+    expect(decide(input('timeout_first_token', { retryBudgetExhausted: true }), policy)).toEqual({ action: 'next_target', rule: 'silent_target' });
+    expect(decide(input('invalid_request', { retryBudgetExhausted: true }), policy)).toEqual({ action: 'stop', rule: 'invalid_request' });
+  });
+
   it('content policy falls back only when the route opts in', () => {
     expect(decide(input('content_policy'), { ...policy, fallbackOnContentPolicy: true })).toEqual({ action: 'next_target', rule: 'content_policy_opt_in' });
   });

@@ -16,6 +16,8 @@ export interface DecideInput {
   committed: boolean;
   /** A uniform number in [0, 1) for jitter, supplied by the caller. */
   random: number;
+  /** The fleet-wide or per-route retry budget has no room: a retry becomes a move to the next target. */
+  retryBudgetExhausted?: boolean;
 }
 
 /**
@@ -23,14 +25,26 @@ export interface DecideInput {
  * Read this during an incident: one row per FailureKind, no defaults, no hidden state.
  */
 export function decide(input: DecideInput, policy: Policy): Decision {
-  const { failure, retriesUsed, retriesAllowed, remainingMs } = input;
-  const canRetry = retriesUsed < retriesAllowed;
+  const { failure } = input;
+  const canRetry = input.retriesUsed < input.retriesAllowed;
 
   if (input.committed && failure.kind !== 'client_cancelled') {
     // Output already reached the client: another target cannot silently take over (no splice
     // yet), and the stream must end with an explicit error, never as a truncated success.
     return { action: 'stop', rule: 'committed_stream' };
   }
+  const decision = decideByKind(input, policy, canRetry);
+  if (decision.action === 'retry_same' && input.retryBudgetExhausted) {
+    // Over budget: an outage must not become a retry storm. Move on (cooling a rate-limited
+    // target for its own wait, as a long Retry-After would).
+    const wait = failure.kind === 'rate_limited' ? failure.retryAfterMs : undefined;
+    return wait !== undefined ? { action: 'next_target', cooldownMs: wait, rule: 'retry_budget_exhausted' } : { action: 'next_target', rule: 'retry_budget_exhausted' };
+  }
+  return decision;
+}
+
+function decideByKind(input: DecideInput, policy: Policy, canRetry: boolean): Decision {
+  const { failure, retriesUsed, remainingMs } = input;
 
   switch (failure.kind) {
     case 'rate_limited': {

@@ -10,7 +10,9 @@ import { asFailure, runAttempt } from './attempt-runner.js';
 import { cannotServe } from './capability-check.js';
 import { systemClock, type Clock } from './clock.js';
 import { runEmbedding, type EmbedContext, type EmbedResult } from './embed.js';
-import { finishRecord, newRequestRecord, recordFailure, walkLadder, type WalkDeps } from './ladder-walk.js';
+import { CircuitBreakers } from './breakers.js';
+import { feedBreaker, finishRecord, newRequestRecord, recordFailure, walkLadder, type WalkDeps } from './ladder-walk.js';
+import { RetryBudget } from './retry-budget.js';
 import { DEFAULT_POLICY, type EmbeddingRoute, type Route, type StaticRung } from './route.js';
 import { staticResponse, STATIC_TARGET } from './static-answer.js';
 import { clientCancelled, type AttemptWatch } from './watchdog.js';
@@ -19,6 +21,10 @@ export interface EngineOptions {
   state: StateStore;
   clock?: Clock;
   random?: () => number;
+  /** Circuit breakers per target; default thresholds over `state` when unset. */
+  breakers?: CircuitBreakers;
+  /** Retries + hedges as a share of first attempts, per route and fleet-wide; defaults over `state` when unset. */
+  retryBudget?: RetryBudget;
   /** Called exactly once per request, when it is over (after the last stream item). */
   onRecord?: (record: RequestRecord) => void;
 }
@@ -58,7 +64,13 @@ export class Engine {
   constructor(private readonly options: EngineOptions) {
     this.clock = options.clock ?? systemClock;
     this.random = options.random ?? Math.random;
-    this.deps = { state: options.state, clock: this.clock, random: this.random };
+    this.deps = {
+      state: options.state,
+      breakers: options.breakers ?? new CircuitBreakers(options.state),
+      retryBudget: options.retryBudget ?? new RetryBudget(options.state),
+      clock: this.clock,
+      random: this.random,
+    };
   }
 
   async run(route: Route, request: ChatRequest, ctx: RunContext): Promise<EngineResult> {
@@ -123,6 +135,8 @@ export class Engine {
       const failure = asFailure(error).details;
       watch.abort(asFailure(error));
       recordFailure(this.deps, attempt, failure, { retriesUsed: 0, retriesAllowed: 0, remainingMs: 0, committed: true, policy: DEFAULT_POLICY });
+      // The commit already counted as a success; a failure mid-answer is the target's too.
+      await feedBreaker(this.deps, attempt, { ok: false, kind: failure.kind, retryAfterMs: failure.retryAfterMs }, false);
       record.streamError = failure.kind;
       if (failure.kind !== 'client_cancelled') yield { type: 'error', error: midStreamError(failure, attempt.target) };
     } finally {

@@ -1,5 +1,8 @@
 import type { FailureDetails } from '../canonical/failure.js';
 import type { StateStore } from '../state/state-store.js';
+import type { BreakerOutcome } from './breaker.js';
+import type { CircuitBreakers } from './breakers.js';
+import type { RetryBudget } from './retry-budget.js';
 import { allFailedError, stoppedError, type ClientError } from './all-failed.js';
 import type { AttemptReason, AttemptRecord, RequestRecord } from './attempt.js';
 import { expandLadder, firstDegradation, type Candidate } from './candidates.js';
@@ -9,9 +12,11 @@ import type { Decision } from './decision.js';
 import type { Policy, Rung, StaticRung, TargetRef } from './route.js';
 import { AttemptWatch, clientCancelled } from './watchdog.js';
 
-/** What the walk uses of the engine: shared state, time and randomness (all injected). */
+/** What the walk uses of the engine: shared state, breakers, the retry budget, time and randomness (all injected). */
 export interface WalkDeps {
   state: StateStore;
+  breakers: CircuitBreakers;
+  retryBudget: RetryBudget;
   clock: Clock;
   random: () => number;
 }
@@ -65,6 +70,7 @@ export async function walkLadder<T extends TargetRef, V>(
   const skipModels = new Set<string>();
   let retriesUsed = 0;
   let reason: AttemptReason = 'primary';
+  let firstAttemptCounted = false;
   let i = 0;
 
   while (i < candidates.length) {
@@ -103,6 +109,25 @@ export async function walkLadder<T extends TargetRef, V>(
       continue;
     }
 
+    // Last of the checks: admitting may take a half-open breaker's probe slot.
+    const admission = await deps.breakers.admit(target.id, now);
+    if (!admission.admitted) {
+      const remaining = Math.max(0, admission.reopensAt - now);
+      attempts.push(
+        skipped(clock, attempts, candidate, `circuit open (${admission.reason}) for ${remaining} ms more`, {
+          kind: admission.kind,
+          message: 'circuit open',
+          retryAfterMs: remaining,
+        }),
+      );
+      i++;
+      continue;
+    }
+    if (!firstAttemptCounted) {
+      firstAttemptCounted = true;
+      await deps.retryBudget.recordFirstAttempt(plan.name, now);
+    }
+
     const watch = new AttemptWatch(clock, candidate.rung.timeouts, deadlineAt, job.headersEarly(target), signal);
     const attempt: AttemptRecord = {
       ordinal: attempts.length + 1,
@@ -112,6 +137,7 @@ export async function walkLadder<T extends TargetRef, V>(
       outcome: 'ok',
       startedAt: watch.startedAt,
       endedAt: 0,
+      breaker: admission.state,
     };
     attempts.push(attempt);
     const result = await job.attempt(target, watch);
@@ -120,18 +146,24 @@ export async function walkLadder<T extends TargetRef, V>(
 
     if (result.ok) {
       if (result.droppedParams.length > 0) attempt.droppedParams = result.droppedParams;
+      await feedBreaker(deps, attempt, { ok: true }, admission.probe);
       record.servedBy = target.id;
       return { type: 'served', target, value: result.value, attempt, watch };
     }
 
     watch.dispose();
-    const decision = recordFailure(deps, attempt, result.failure, {
+    const failureContext: FailureContext = {
       retriesUsed,
       retriesAllowed: candidate.rung.retries,
       remainingMs: deadlineAt - clock.now(),
       committed: false,
       policy: plan.policy,
-    });
+    };
+    let decision = recordFailure(deps, attempt, result.failure, failureContext);
+    if (decision.action === 'retry_same' && !(await deps.retryBudget.tryAcquireRetry(plan.name, clock.now()))) {
+      decision = recordFailure(deps, attempt, result.failure, { ...failureContext, retryBudgetExhausted: true });
+    }
+    await feedBreaker(deps, attempt, { ok: false, kind: result.failure.kind, retryAfterMs: result.failure.retryAfterMs }, admission.probe);
     if (decision.action === 'next_target' && decision.cooldownMs !== undefined) {
       await state.setCooldown(target.id, { untilMs: clock.now() + decision.cooldownMs, reason: result.failure.kind });
     }
@@ -171,6 +203,20 @@ export interface FailureContext {
   remainingMs: number;
   committed: boolean;
   policy: Policy;
+  retryBudgetExhausted?: boolean;
+}
+
+/**
+ * Tells the target's breaker how an attempt went (a client's cancel only frees a probe slot), and
+ * notes a change of phase on the attempt so the log says when a circuit opened or closed.
+ */
+export async function feedBreaker(deps: Pick<WalkDeps, 'breakers' | 'clock'>, attempt: AttemptRecord, outcome: BreakerOutcome, probe: boolean): Promise<void> {
+  if (!outcome.ok && outcome.kind === 'client_cancelled') {
+    await deps.breakers.release(attempt.target, probe);
+    return;
+  }
+  const change = await deps.breakers.record(attempt.target, outcome, deps.clock.now(), probe);
+  if (change) attempt.breakerChange = change;
 }
 
 /** Marks `attempt` failed with `failure`, asks `decide()` what follows, and records the decision on the attempt. */
@@ -189,6 +235,7 @@ export function recordFailure(deps: Pick<WalkDeps, 'clock' | 'random'>, attempt:
       remainingMs: ctx.remainingMs,
       committed: ctx.committed,
       random: deps.random(),
+      retryBudgetExhausted: ctx.retryBudgetExhausted === true,
     },
     ctx.policy,
   );

@@ -2,7 +2,9 @@ import type { AddressInfo } from 'node:net';
 import type { Dispatcher } from 'undici';
 import type { Config } from '../config/types.js';
 import type { RequestRecord } from '../engine/attempt.js';
+import { CircuitBreakers } from '../engine/breakers.js';
 import { Catalog } from '../engine/catalog.js';
+import { RetryBudget } from '../engine/retry-budget.js';
 import { systemClock, type Clock } from '../engine/clock.js';
 import { Engine } from '../engine/engine.js';
 import type { EmbeddingRoute, Route, Rung } from '../engine/route.js';
@@ -124,7 +126,14 @@ export async function startGateway(config: Config, options: GatewayOptions = {})
     logRequest(logger, record);
     options.onRecord?.(record);
   };
-  const engineOptions = { state, clock, onRecord, ...(options.random ? { random: options.random } : {}) };
+  const engineOptions = {
+    state,
+    clock,
+    onRecord,
+    breakers: new CircuitBreakers(state, config.breaker),
+    retryBudget: new RetryBudget(state, config.retryBudget),
+    ...(options.random ? { random: options.random } : {}),
+  };
   const engine = new Engine(engineOptions);
   const startedAt = clock.now();
   const server = createApp({

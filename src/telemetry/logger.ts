@@ -38,6 +38,7 @@ export function requestLogFields(record: RequestRecord): Record<string, unknown>
       status: a.failure?.status ?? null,
       code: a.failure?.code ?? null,
       decision: a.decision ? `${a.decision.action}:${a.decision.rule}` : null,
+      ...(a.breaker ? { breaker: a.breaker } : {}),
       latency_ms: a.endedAt - a.startedAt,
       ttft_ms: a.firstTokenAt !== undefined ? a.firstTokenAt - a.startedAt : null,
       ...(a.skipReason ? { skip_reason: a.skipReason } : {}),
@@ -46,6 +47,17 @@ export function requestLogFields(record: RequestRecord): Record<string, unknown>
 }
 
 export function logRequest(logger: Logger, record: RequestRecord): void {
+  for (const a of record.attempts) {
+    const change = a.breakerChange;
+    if (!change) continue;
+    if (change.to === 'open') {
+      const fields = { request_id: record.requestId, target: a.target, reason: change.reason, kind: change.kind, cooldown_ms: change.cooldownMs, reopens_at: new Date(change.reopensAt).toISOString() };
+      if (change.misconfigured) logger.error(fields, 'circuit opened: the target is misconfigured (check its key, model name and account)');
+      else logger.warn(fields, 'circuit opened');
+    } else {
+      logger.info({ request_id: record.requestId, target: a.target }, 'circuit closed');
+    }
+  }
   const fields = requestLogFields(record);
   const fellBack = record.attempts.length > 1 || record.degraded;
   if (record.rejected) logger.info(fields, 'request rejected');
