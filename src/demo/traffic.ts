@@ -6,6 +6,8 @@ export interface TrafficLine {
   servedBy: string;
   attempts: string;
   reason: string;
+  /** Targets passed over without a call (`x-understudy-skipped`). */
+  skipped: string;
   text: string;
   ms: number;
 }
@@ -29,6 +31,7 @@ export async function sendDemoRequest(url: string, n: number): Promise<TrafficLi
     servedBy: header('x-understudy-served-by') || '-',
     attempts: header('x-understudy-attempts'),
     reason: header('x-understudy-fallback-reason'),
+    skipped: header('x-understudy-skipped'),
     text: body.choices?.[0]?.message?.content ?? body.error?.message ?? '',
     ms: Date.now() - started,
   };
@@ -36,9 +39,10 @@ export async function sendDemoRequest(url: string, n: number): Promise<TrafficLi
 
 export function formatTrafficLine(line: TrafficLine): string {
   const time = line.at.toISOString().slice(11, 19);
-  const fallback = line.reason ? `FALLBACK (${line.reason})` : 'primary served';
+  const circuitOpen = line.skipped.includes('circuit open');
+  const fallback = !line.reason ? 'primary served' : circuitOpen ? `FALLBACK (circuit open: ${line.reason})` : `FALLBACK (${line.reason})`;
   const text = line.text.length > 60 ? `${line.text.slice(0, 57)}...` : line.text;
-  return `  ${time}  ${line.status}  served-by=${line.servedBy.padEnd(26)} attempts=${line.attempts}  ${fallback.padEnd(30)} ${String(line.ms).padStart(4)} ms  "${text}"`;
+  return `  ${time}  ${line.status}  served-by=${line.servedBy.padEnd(26)} attempts=${line.attempts}  ${fallback.padEnd(40)} ${String(line.ms).padStart(4)} ms  "${text}"`;
 }
 
 /** Sends a request every `everyMs` until stopped; prints a line per request. */

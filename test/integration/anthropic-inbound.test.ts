@@ -84,6 +84,21 @@ describe('inbound Anthropic Messages API', () => {
     ]);
   });
 
+  it('thinking becomes the portable reasoning_effort for a non-Anthropic upstream (never a field it would reject)', async () => {
+    const { h, client } = await setup({ kind: 'ok', text: PRIMARY });
+    await client.messages.create({
+      model: 'claude',
+      max_tokens: 20_000,
+      thinking: { type: 'enabled', budget_tokens: 16_000 },
+      top_k: 5,
+      messages: [{ role: 'user', content: 'Think hard.' }],
+    });
+    const body = h.sim.callsFor('primary')[0]?.body as Record<string, unknown>;
+    expect(body.reasoning_effort).toBe('high');
+    expect(body).not.toHaveProperty('thinking');
+    expect(body).not.toHaveProperty('top_k');
+  });
+
   it('a stream cut after output ends with an Anthropic error event the SDK raises', async () => {
     const { client } = await setup({ kind: 'cut', after_chunks: 2, text: PRIMARY });
     const stream = client.messages.stream({ model: 'claude', max_tokens: 100, messages: [{ role: 'user', content: 'Hello' }] });

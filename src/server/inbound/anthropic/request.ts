@@ -109,8 +109,17 @@ export function toCanonical(req: MessagesRequest): AnthropicParsed {
   // Anthropic's JSON output is OpenAI's json_schema response format; the answer comes back as text either way.
   if (format) out.response_format = { type: 'json_schema', json_schema: { name: 'output', schema: format.schema } };
   const thinking = req.thinking?.type === 'enabled';
-  if (thinking) out.thinking = req.thinking;
+  // Anthropic's `thinking` is not a parameter other formats know (OpenAI rejects it): the
+  // canonical request carries the portable `reasoning_effort`, which every adapter maps to its
+  // own knob. An Anthropic target served by pass-through still receives the exact `thinking`.
+  if (thinking) out.reasoning_effort = reasoningEffort(req.thinking?.budget_tokens);
   return { ok: true, request: out, thinking };
+}
+
+/** A thinking budget as OpenAI's effort scale (the Anthropic adapter maps it back to 2048 / 8192 / 16384). */
+export function reasoningEffort(budget: number | undefined): 'low' | 'medium' | 'high' {
+  if (budget === undefined || budget >= 12_288) return budget === undefined ? 'medium' : 'high';
+  return budget < 4_096 ? 'low' : 'medium';
 }
 
 function systemText(system: MessagesRequest['system']): string {
