@@ -81,7 +81,7 @@ describe('fallback across wire formats', () => {
       expect(message.model).toBe('tool');
       expect(message.stop_reason).toBe('tool_use');
       // Gemini has no call ids: the gateway generates one, in the block Anthropic clients expect.
-      expect(message.content).toEqual([{ type: 'tool_use', id: expect.stringMatching(/^call_[0-9a-f]{24}$/), name: 'get_weather', input: TOOL_ARGS }]);
+      expect(message.content).toEqual([{ type: 'tool_use', id: expect.stringMatching(/^call_[0-9a-f]{24}$/), name: 'get_weather', input: TOOL_ARGS, caller: { type: 'direct' } }]);
       const calls = h.sims['sim']?.calls ?? [];
       expect(calls.map((x) => [x.format, x.model])).toEqual([
         ['anthropic', 'down'],

@@ -6,7 +6,7 @@ import type { Served } from '../../../engine/engine.js';
 import { servedTrailer, type EncoderOptions, type StreamEncoder } from '../inbound-api.js';
 import { anthropicErrorType } from './errors.js';
 import { stopReasonFor } from './finish.js';
-import { anthropicUsage, messageId } from './response.js';
+import { anthropicUsage, messageId, textBlock, toolUseBlock } from './response.js';
 
 interface PendingTool {
   id: string;
@@ -43,7 +43,18 @@ export class AnthropicStreamEncoder implements StreamEncoder {
     if (!this.started) {
       this.started = true;
       out += event('message_start', {
-        message: { id: messageId(chunk.id), type: 'message', role: 'assistant', model: chunk.model, content: [], stop_reason: null, stop_sequence: null, usage: { input_tokens: 0, output_tokens: 0 } },
+        message: {
+          id: messageId(chunk.id),
+          type: 'message',
+          role: 'assistant',
+          model: chunk.model,
+          content: [],
+          stop_reason: null,
+          stop_sequence: null,
+          stop_details: null,
+          container: null,
+          usage: anthropicUsage(null),
+        },
       });
     }
     if (chunk.usage) this.usage = chunk.usage;
@@ -55,7 +66,7 @@ export class AnthropicStreamEncoder implements StreamEncoder {
       out += event('content_block_delta', { index: this.blockIndex, delta: { type: 'thinking_delta', thinking: d.reasoning_content } });
     }
     if (typeof d.content === 'string' && d.content) {
-      out += this.openBlock('text', { type: 'text', text: '' });
+      out += this.openBlock('text', textBlock(''));
       out += event('content_block_delta', { index: this.blockIndex, delta: { type: 'text_delta', text: d.content } });
     }
     for (const call of d.tool_calls ?? []) {
@@ -83,12 +94,13 @@ export class AnthropicStreamEncoder implements StreamEncoder {
     let out = this.closeBlock();
     for (const tool of [...this.tools.entries()].sort(([a], [b]) => a - b).map(([, t]) => t)) {
       this.blockIndex++;
-      out += event('content_block_start', { index: this.blockIndex, content_block: { type: 'tool_use', id: tool.id, name: tool.name, input: {} } });
+      out += event('content_block_start', { index: this.blockIndex, content_block: toolUseBlock(tool.id, tool.name, {}) });
       out += event('content_block_delta', { index: this.blockIndex, delta: { type: 'input_json_delta', partial_json: tool.args } });
       out += event('content_block_stop', { index: this.blockIndex });
     }
-    const usage = anthropicUsage(this.usage);
-    out += event('message_delta', { delta: { stop_reason: stopReasonFor(this.finish), stop_sequence: null }, usage });
+    // Cumulative usage, in the shape of a message_delta (no cache_creation, inference_geo or service_tier there).
+    const { cache_creation: _c, inference_geo: _g, service_tier: _t, ...usage } = anthropicUsage(this.usage);
+    out += event('message_delta', { delta: { stop_reason: stopReasonFor(this.finish), stop_sequence: null, stop_details: null, container: null }, usage });
     out += servedTrailer(served, attemptCount(served.attempts));
     out += event('message_stop', {});
     return out;
