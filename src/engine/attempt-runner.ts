@@ -22,6 +22,8 @@ export async function runAttempt(
   stream: boolean,
   includeUsage: boolean,
   watch: AttemptWatch,
+  /** The route opted in to falling back on content-policy verdicts: a filtered answer is a failure. */
+  refusalIsFailure = false,
 ): Promise<AttemptResult> {
   let iterator: AsyncIterator<UpstreamEvent> | undefined;
   try {
@@ -29,6 +31,9 @@ export async function runAttempt(
     watch.markHeaders();
     iterator = call.events[Symbol.asyncIterator]();
     const result = stream ? await untilFirstOutput(iterator, includeUsage, watch) : await untilComplete(iterator, watch);
+    if (refusalIsFailure && isFilteredBeforeOutput(result)) {
+      throw new UpstreamFailure({ kind: 'content_policy', code: 'content_filter', message: "the provider's content filter stopped the answer" });
+    }
     return { ...result, droppedParams: call.droppedParams ?? [] };
   } catch (error) {
     const failure = asFailure(error);
@@ -81,6 +86,17 @@ async function untilComplete(iterator: AsyncIterator<UpstreamEvent>, watch: Atte
   if (!responseHasOutput(result)) throw emptyOutput();
   if (watch.firstOutputAt === undefined) watch.markOutput();
   return { ok: true, mode: 'complete', response: result };
+}
+
+/**
+ * The provider's safety verdict with nothing else: a complete answer that finished with
+ * `content_filter`, or a stream whose commit point was that verdict before any output. (Once a
+ * stream has sent output, a later verdict can no longer be routed around.)
+ */
+function isFilteredBeforeOutput(result: Committed): boolean {
+  if (result.mode === 'complete') return result.response.choices.some((c) => c.finish_reason === 'content_filter');
+  const last = result.head.at(-1);
+  return last !== undefined && !chunkHasOutput(last) && last.choices.some((c) => c.finish_reason === 'content_filter');
 }
 
 function emptyOutput(): UpstreamFailure {

@@ -81,7 +81,7 @@ export class Engine {
       headersEarly: (target: Target) => target.streamsUpstream(ctx.stream),
       modelKey: (target: Target) => target.model,
       attempt: async (target: Target, watch: AttemptWatch) => {
-        const result = await runAttempt(target, request, ctx.stream, includeUsage, watch);
+        const result = await runAttempt(target, request, ctx.stream, includeUsage, watch, route.policy.fallbackOnContentPolicy);
         return result.ok ? { ok: true, value: result, droppedParams: result.droppedParams } : result;
       },
     });
