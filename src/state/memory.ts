@@ -28,15 +28,15 @@ export class MemoryStateStore implements StateStore {
     this.cooldowns.set(targetId, cooldown);
   }
 
+  /** Stored states are deep-frozen copies, so handing them out needs no copy (reads are the hot path). */
   async getBreaker(targetId: string): Promise<VersionedBreaker | undefined> {
-    const stored = this.breakers.get(targetId);
-    return stored && structuredClone(stored);
+    return this.breakers.get(targetId);
   }
 
   async compareAndSetBreaker(targetId: string, expectedVersion: number, next: BreakerState): Promise<boolean> {
     const version = this.breakers.get(targetId)?.version ?? 0;
     if (version !== expectedVersion) return false;
-    this.breakers.set(targetId, { version: version + 1, state: structuredClone(next) });
+    this.breakers.set(targetId, deepFreeze({ version: version + 1, state: structuredClone(next) }));
     return true;
   }
 
@@ -90,4 +90,12 @@ export class MemoryStateStore implements StateStore {
     }
     return counts;
   }
+}
+
+function deepFreeze<T>(value: T): T {
+  if (value !== null && typeof value === 'object' && !Object.isFrozen(value)) {
+    for (const child of Object.values(value)) deepFreeze(child);
+    Object.freeze(value);
+  }
+  return value;
 }

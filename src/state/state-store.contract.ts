@@ -94,14 +94,18 @@ export function describeStateStoreContract(name: string, makeStore: () => StateS
         expect((await s.getBreaker('a/m'))?.state).toEqual(openState);
       });
 
-      it('round-trips every phase exactly (plain JSON, no shared references)', async () => {
+      it('round-trips every phase exactly (plain JSON; a read is a snapshot: changing it, where allowed at all, never changes the stored state)', async () => {
         const s = await store();
         const closed: BreakerState = { ...freshBreaker(), outcomes: ['ok', 'failed', 'ok'], consecutiveFailures: 0 };
         await s.compareAndSetBreaker('p/m', 0, closed);
         closed.outcomes.push('failed');
         const read = await s.getBreaker('p/m');
         expect(read?.state).toEqual({ phase: 'closed', outcomes: ['ok', 'failed', 'ok'], consecutiveFailures: 0 });
-        if (read?.state.phase === 'closed') read.state.outcomes.length = 0;
+        try {
+          if (read?.state.phase === 'closed') read.state.outcomes.length = 0;
+        } catch {
+          // A store may hand out frozen snapshots (the memory store does, to spare a copy per read).
+        }
         expect((await s.getBreaker('p/m'))?.state).toEqual({ phase: 'closed', outcomes: ['ok', 'failed', 'ok'], consecutiveFailures: 0 });
         await s.compareAndSetBreaker('p/m', 1, halfOpen);
         expect((await s.getBreaker('p/m'))?.state).toEqual(halfOpen);
