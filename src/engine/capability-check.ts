@@ -1,11 +1,12 @@
 import type { ChatRequest } from '../canonical/chat.js';
 import type { Capabilities } from '../providers/target.js';
+import { overflow, requestedOutput, type PromptSize } from './prompt-size.js';
 
 /**
  * Why a target cannot serve a request without changing the answer's meaning, or undefined when
  * it can. Pure. A request that uses tools never falls back to a target without tools, and so on.
  */
-export function cannotServe(request: ChatRequest, capabilities: Capabilities): string | undefined {
+export function cannotServe(request: ChatRequest, capabilities: Capabilities, prompt?: PromptSize): string | undefined {
   if (!capabilities.tools && usesTools(request)) return 'the request uses tools and this target has none';
   if (!capabilities.jsonSchema && usesJsonSchema(request)) return 'the request asks for a JSON schema this target cannot enforce';
   if (!capabilities.vision && hasImages(request)) return 'the request has images and this target has no vision';
@@ -13,6 +14,7 @@ export function cannotServe(request: ChatRequest, capabilities: Capabilities): s
   if (typeof wanted === 'number' && capabilities.maxOutputTokens !== undefined && wanted > capabilities.maxOutputTokens) {
     return `the request wants ${wanted} output tokens; this target gives at most ${capabilities.maxOutputTokens}`;
   }
+  if (prompt) return overflow(prompt, requestedOutput(request), capabilities.maxContextTokens);
   return undefined;
 }
 

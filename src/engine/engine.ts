@@ -8,6 +8,7 @@ import type { ClientError } from './all-failed.js';
 import type { AttemptRecord, RequestRecord } from './attempt.js';
 import { asFailure, runAttempt } from './attempt-runner.js';
 import { cannotServe } from './capability-check.js';
+import { measurePrompt } from './prompt-size.js';
 import { systemClock, type Clock } from './clock.js';
 import { runEmbedding, type EmbedContext, type EmbedResult } from './embed.js';
 import { CircuitBreakers } from './breakers.js';
@@ -76,8 +77,9 @@ export class Engine {
   async run(route: Route, request: ChatRequest, ctx: RunContext): Promise<EngineResult> {
     const record = newRequestRecord(ctx.requestId, route.name, ctx.stream, this.clock.now());
     const includeUsage = request.stream_options?.include_usage === true;
+    const prompt = await measurePrompt(request, smallestWindow(route));
     const walked = await walkLadder(this.deps, route, record, ctx.signal, {
-      cannotServe: (target: Target) => cannotServe(request, target.capabilities),
+      cannotServe: (target: Target) => cannotServe(request, target.capabilities, prompt),
       headersEarly: (target: Target) => target.streamsUpstream(ctx.stream),
       modelKey: (target: Target) => target.model,
       attempt: async (target: Target, watch: AttemptWatch) => {
@@ -200,4 +202,17 @@ function midStreamError(failure: FailureDetails, target: string): ClientError {
     code: failure.kind,
     param: null,
   };
+}
+
+/** The smallest context window any live target of the route declares (undefined when none does). */
+function smallestWindow(route: Route): number | undefined {
+  let smallest: number | undefined;
+  for (const rung of route.ladder) {
+    if (rung.type !== 'targets') continue;
+    for (const target of rung.targets) {
+      const window = target.capabilities.maxContextTokens;
+      if (window !== undefined && (smallest === undefined || window < smallest)) smallest = window;
+    }
+  }
+  return smallest;
 }
