@@ -112,5 +112,6 @@ describe('breaker and retry budget config', () => {
   it('rejects unknown keys and impossible values with the path', () => {
     expect(problemsOf(base + 'breaker: { cooldown: 5 }\n').problems[0]?.path).toBe('breaker.cooldown');
     expect(problemsOf(base + 'breaker: { failure_rate: 2 }\n').problems[0]?.path).toBe('breaker.failure_rate');
+    expect(problemsOf(base + 'breaker: { min_requests: 50 }\n').problems[0]?.message).toBe('breaker.min_requests (50) must not exceed breaker.window (20)');
   });
 });

@@ -12,7 +12,8 @@ import type { CapabilityOverrides } from '../providers/capabilities.js';
 import { COMPAT_PRESET_INFO } from '../providers/openai/presets.js';
 import { DEFAULT_BASE_URLS } from '../providers/registry.js';
 import type { RequestOverrides } from '../providers/request-overrides.js';
-import type { RawConfig, RawModel, RawPolicy, RawRoute, RawTimeouts } from './schema.js';
+import type { RawConfig, RawFaultRule, RawModel, RawPolicy, RawRoute, RawTimeouts } from './schema.js';
+import type { FaultRule, InjectedFault } from '../providers/fault-injection.js';
 import { routeKindProblems } from './route-kind.js';
 import { Secret } from './secret.js';
 import type { Config, ProviderConfig, RouteConfig, RungConfig } from './types.js';
@@ -73,6 +74,7 @@ export function resolveConfig(raw: RawConfig, source: string): { config: Config;
     },
     logging: { level: raw.logging?.level ?? 'info' },
     defaults,
+    faults: (raw.faults ?? []).map((f, i) => faultRule(f, i, providers, problems)),
     breaker: checked(problems, 'breaker', () => breakerConfig(camelKeys(raw.breaker)), DEFAULT_BREAKER_CONFIG),
     retryBudget: checked(problems, 'retry_budget', () => retryBudgetConfig(camelKeys(raw.retry_budget)), DEFAULT_RETRY_BUDGET_CONFIG),
     providers,
@@ -95,7 +97,9 @@ function checked<T>(problems: ResolveProblem[], section: string, build: () => T,
   try {
     return build();
   } catch (error) {
-    problems.push({ path: [section], message: error instanceof Error ? error.message : String(error) });
+    // The section's own messages name keys in code's camelCase; say them as the file does.
+    const message = (error instanceof Error ? error.message : String(error)).replace(/\b(?:breaker|retryBudget)\.([A-Za-z]+)/g, (_m, key: string) => `${section}.${key.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`)}`);
+    problems.push({ path: [section], message });
     return { ...fallback };
   }
 }
@@ -189,4 +193,44 @@ function requestOverrides(r: NonNullable<RawModel['request']>): RequestOverrides
   if (r.remove) out.remove = r.remove;
   if (r.headers) out.headers = r.headers;
   return out;
+}
+
+function faultRule(raw: RawFaultRule, i: number, providers: Record<string, ProviderConfig>, problems: ResolveProblem[]): FaultRule {
+  const at = ['faults', i];
+  const provider = raw.target.slice(0, raw.target.indexOf('/'));
+  if (!providers[provider]) problems.push({ path: [...at, 'target'], message: `unknown provider '${provider}' (expected one of: ${Object.keys(providers).join(', ')})` });
+  const rule: FaultRule = { target: raw.target, fault: injectedFault(raw.fault), fraction: raw.fraction ?? 1 };
+  for (const key of ['from', 'until'] as const) {
+    const text = raw[key];
+    if (text === undefined) continue;
+    const ms = Date.parse(text);
+    if (Number.isNaN(ms)) problems.push({ path: [...at, key], message: `expected an ISO 8601 time, got '${text}'` });
+    else if (key === 'from') rule.fromMs = ms;
+    else rule.untilMs = ms;
+  }
+  if (raw.daily) {
+    const [start, end] = raw.daily.split('-').map((hhmm) => {
+      const [h, m] = hhmm.split(':').map(Number);
+      return (h ?? 0) * 60 + (m ?? 0);
+    });
+    rule.daily = { startMinute: start ?? 0, endMinute: end ?? 0 };
+  }
+  return rule;
+}
+
+function injectedFault(f: RawFaultRule['fault']): InjectedFault {
+  switch (f.kind) {
+    case 'status':
+      return f.retry_after_ms !== undefined ? { kind: 'status', status: f.status, retryAfterMs: f.retry_after_ms } : { kind: 'status', status: f.status };
+    case 'latency':
+      return { kind: 'latency', ms: f.ms };
+    case 'cut':
+    case 'stall':
+    case 'malformed_chunk':
+      return { kind: f.kind, afterChunks: f.after_chunks };
+    case 'reset':
+    case 'no_response':
+    case 'empty_output':
+      return { kind: f.kind };
+  }
 }

@@ -111,6 +111,29 @@ export const retryBudgetSchema = z.strictObject({
   min_retries_per_window: z.number().int().min(0).optional(),
 });
 
+const afterChunks = z.number().int().min(0);
+
+export const faultSchema = z.discriminatedUnion('kind', [
+  z.strictObject({ kind: z.literal('status'), status: z.number().int().min(400).max(599), retry_after_ms: z.number().int().min(0).optional() }),
+  z.strictObject({ kind: z.literal('latency'), ms: positiveMs }),
+  z.strictObject({ kind: z.literal('reset') }),
+  z.strictObject({ kind: z.literal('no_response') }),
+  z.strictObject({ kind: z.literal('cut'), after_chunks: afterChunks }),
+  z.strictObject({ kind: z.literal('stall'), after_chunks: afterChunks }),
+  z.strictObject({ kind: z.literal('malformed_chunk'), after_chunks: afterChunks }),
+  z.strictObject({ kind: z.literal('empty_output') }),
+]);
+
+export const faultRuleSchema = z.strictObject({
+  target: z.string().regex(/^[^/\s]+\/\S+$/, 'expected "provider/model"'),
+  fault: faultSchema,
+  fraction: z.number().min(0).max(1).optional(),
+  /** A daily UTC window, "HH:MM-HH:MM" (may wrap midnight). */
+  daily: z.string().regex(/^([01]\d|2[0-3]):[0-5]\d-([01]\d|2[0-3]):[0-5]\d$/, 'expected "HH:MM-HH:MM" (UTC)').optional(),
+  from: z.string().optional(),
+  until: z.string().optional(),
+});
+
 export const configSchema = z.strictObject({
   server: z
     .strictObject({
@@ -136,6 +159,8 @@ export const configSchema = z.strictObject({
   breaker: breakerSchema.optional(),
   /** Retries and hedges as a share of first attempts, per route and fleet-wide. */
   retry_budget: retryBudgetSchema.optional(),
+  /** Game days: faults injected into real targets. */
+  faults: z.array(faultRuleSchema).optional(),
   providers: z.record(z.string().regex(/^[A-Za-z0-9_.-]+$/, 'provider names use letters, digits, _ . -'), providerSchema),
   routes: z.record(z.string().min(1), routeSchema),
 });
@@ -145,3 +170,4 @@ export type RawTimeouts = z.infer<typeof timeoutsSchema>;
 export type RawPolicy = z.infer<typeof policySchema>;
 export type RawRoute = z.infer<typeof routeSchema>;
 export type RawModel = z.infer<typeof modelSchema>;
+export type RawFaultRule = z.infer<typeof faultRuleSchema>;

@@ -2,6 +2,7 @@ import type { BreakerConfig } from '../engine/breaker.js';
 import type { RetryBudgetConfig } from '../engine/retry-budget.js';
 import type { Policy, Timeouts } from '../engine/route.js';
 import type { CapabilityOverrides } from '../providers/capabilities.js';
+import type { FaultRule } from '../providers/fault-injection.js';
 import type { CompatPreset } from '../providers/registry.js';
 import type { RequestOverrides } from '../providers/request-overrides.js';
 import type { PROVIDER_TYPES, ROUTE_KINDS } from './schema.js';
@@ -51,6 +52,8 @@ export interface Config {
   logging: { level: 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal' | 'silent' };
   defaults: { timeouts: Timeouts; retries: number; deadlineMs: number; policy: Policy };
   breaker: BreakerConfig;
+  /** Injected faults (game days); empty unless configured. */
+  faults: FaultRule[];
   retryBudget: RetryBudgetConfig;
   providers: Record<string, ProviderConfig>;
   routes: Record<string, RouteConfig>;

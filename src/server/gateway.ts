@@ -11,6 +11,7 @@ import type { EmbeddingRoute, Route, Rung } from '../engine/route.js';
 import { withEmbeddingHeaders, type EmbeddingTarget } from '../providers/embedding-target.js';
 import { createUpstreamDispatcher } from '../providers/openai/adapter.js';
 import { createProvider, type Provider } from '../providers/registry.js';
+import { withFaults } from '../providers/fault-injection.js';
 import { withOverrides } from '../providers/request-overrides.js';
 import type { Target } from '../providers/target.js';
 import { MemoryStateStore } from '../state/memory.js';
@@ -21,6 +22,8 @@ import { createApp } from './app.js';
 export interface GatewayOptions {
   clock?: Clock;
   random?: () => number;
+  /** The draw that decides whether an injected fault applies to a request (tests make it deterministic). */
+  faultRandom?: () => number;
   logger?: Logger;
   state?: StateStore;
   /** Also called with every request record (after it is logged). */
@@ -73,7 +76,8 @@ export async function startGateway(config: Config, options: GatewayOptions = {})
     const provider = providers.get(name);
     if (!provider) return undefined;
     const overrides = config.providers[name]?.requestOverrides[model];
-    const target = overrides ? withOverrides(provider.target(model), overrides) : provider.target(model);
+    const base = overrides ? withOverrides(provider.target(model), overrides) : provider.target(model);
+    const target = config.faults.length > 0 ? withFaults(base, config.faults, clock, options.faultRandom ?? Math.random) : base;
     targets.set(id, target);
     return target;
   };

@@ -1,0 +1,142 @@
+import { UpstreamFailure } from '../canonical/failure.js';
+import { classifyHttpError } from './openai/errors.js';
+import type { CallOptions, Target, UpstreamCall, UpstreamEvent } from './target.js';
+
+/**
+ * Game days: faults injected into a real target, so operators can rehearse an outage against
+ * real providers. A wrapped target fails the way a real upstream would — the same FailureKinds,
+ * through the same watchdogs and decisions — for a fraction of requests, inside a time window.
+ */
+export type InjectedFault =
+  | { kind: 'status'; status: number; retryAfterMs?: number }
+  | { kind: 'latency'; ms: number }
+  | { kind: 'reset' }
+  | { kind: 'no_response' }
+  | { kind: 'cut'; afterChunks: number }
+  | { kind: 'stall'; afterChunks: number }
+  | { kind: 'malformed_chunk'; afterChunks: number }
+  | { kind: 'empty_output' };
+
+export interface FaultRule {
+  /** `provider/model` the fault applies to. */
+  target: string;
+  fault: InjectedFault;
+  /** Share of requests that get it (0–1). */
+  fraction: number;
+  /** Absolute window (epoch ms), either end open. */
+  fromMs?: number;
+  untilMs?: number;
+  /** A daily UTC window in minutes since midnight, e.g. 02:00–03:00 → [120, 180); may wrap midnight. */
+  daily?: { startMinute: number; endMinute: number };
+}
+
+export interface FaultClock {
+  now(): number;
+  setTimer(fn: () => void, ms: number): () => void;
+}
+
+/** Whether `rule` is in force at `now` (time only; the fraction is drawn per request). */
+export function faultActive(rule: FaultRule, now: number): boolean {
+  if (rule.fromMs !== undefined && now < rule.fromMs) return false;
+  if (rule.untilMs !== undefined && now >= rule.untilMs) return false;
+  if (rule.daily) {
+    const minute = Math.floor((now % 86_400_000) / 60_000);
+    const { startMinute: a, endMinute: b } = rule.daily;
+    const inside = a <= b ? minute >= a && minute < b : minute >= a || minute < b;
+    if (!inside) return false;
+  }
+  return true;
+}
+
+/** A target that, while a rule is active and the draw says so, fails as the rule's fault. */
+export function withFaults(target: Target, rules: readonly FaultRule[], clock: FaultClock, random: () => number): Target {
+  const mine = rules.filter((r) => r.target === target.id);
+  if (mine.length === 0) return target;
+  return {
+    id: target.id,
+    provider: target.provider,
+    model: target.model,
+    capabilities: target.capabilities,
+    streamsUpstream: (stream) => target.streamsUpstream(stream),
+    call: async (request, options) => {
+      const now = clock.now();
+      const rule = mine.find((r) => faultActive(r, now) && random() < r.fraction);
+      if (!rule) return target.call(request, options);
+      return inject(rule.fault, () => target.call(request, options), options, clock);
+    },
+  };
+}
+
+async function inject(fault: InjectedFault, real: () => Promise<UpstreamCall>, options: CallOptions, clock: FaultClock): Promise<UpstreamCall> {
+  switch (fault.kind) {
+    case 'status': {
+      const details = classifyHttpError(fault.status, '', fault.retryAfterMs, []);
+      throw new UpstreamFailure({ ...details, message: `injected fault: HTTP ${fault.status}`, code: 'injected_fault' });
+    }
+    case 'latency':
+      await waitFor(fault.ms, options.signal, clock);
+      return real();
+    case 'reset':
+      throw new UpstreamFailure({ kind: 'connection', code: 'ECONNRESET', message: 'injected fault: connection reset' });
+    case 'no_response':
+      await waitFor(Number.POSITIVE_INFINITY, options.signal, clock);
+      throw new UpstreamFailure({ kind: 'timeout_headers', message: 'injected fault: no response' });
+    case 'cut':
+    case 'stall':
+    case 'malformed_chunk':
+    case 'empty_output': {
+      const call = await real();
+      return { ...call, events: faulty(call.events, fault, options.signal, clock) };
+    }
+    default:
+      return assertNever(fault);
+  }
+}
+
+async function* faulty(events: AsyncIterable<UpstreamEvent>, fault: Extract<InjectedFault, { kind: 'cut' | 'stall' | 'malformed_chunk' | 'empty_output' }>, signal: AbortSignal, clock: FaultClock): AsyncGenerator<UpstreamEvent> {
+  let chunks = 0;
+  const after = fault.kind === 'empty_output' ? 0 : fault.afterChunks;
+  const iterator = events[Symbol.asyncIterator]();
+  try {
+    for (;;) {
+      if (chunks >= after) {
+        switch (fault.kind) {
+          case 'cut':
+            throw new UpstreamFailure({ kind: 'stream_cut', message: 'injected fault: stream cut' });
+          case 'malformed_chunk':
+            throw new UpstreamFailure({ kind: chunks > 0 ? 'stream_cut' : 'malformed_response', code: 'malformed_chunk', message: 'injected fault: malformed chunk' });
+          case 'stall':
+            await waitFor(Number.POSITIVE_INFINITY, signal, clock);
+            return;
+          case 'empty_output':
+            return; // the stream ends with no output: the engine's empty_output
+        }
+      }
+      const next = await iterator.next();
+      if (next.done) return;
+      if (next.value.type === 'chunk') chunks++;
+      yield next.value;
+    }
+  } finally {
+    await iterator.return?.();
+  }
+}
+
+function waitFor(ms: number, signal: AbortSignal, clock: FaultClock): Promise<void> {
+  if (signal.aborted) return Promise.reject(signal.reason);
+  return new Promise((resolve, reject) => {
+    const cancel = Number.isFinite(ms) ? clock.setTimer(resolve, ms) : () => undefined;
+    signal.addEventListener(
+      'abort',
+      () => {
+        cancel();
+        reject(signal.reason);
+      },
+      { once: true },
+    );
+  });
+}
+
+function assertNever(value: never): never {
+  throw new Error(`unknown fault ${JSON.stringify(value)}`);
+}
