@@ -1,4 +1,5 @@
 import { loadConfigFile } from '../config/load.js';
+import type { RungConfig } from '../config/types.js';
 import type { Output } from './output.js';
 
 /** `understudy check <file>`: validates a config without starting anything. Returns the exit code. */
@@ -12,7 +13,7 @@ export function check(path: string | undefined, out: Output, env: Record<string,
     const routes = Object.values(config.routes);
     out.info(`${path}: ok — ${Object.keys(config.providers).length} provider(s), ${routes.length} route(s)`);
     for (const route of routes) {
-      const rungs = route.ladder.map((r) => (r.type === 'static' ? 'static' : r.targets.join(' | '))).join('  →  ');
+      const rungs = route.ladder.map((r) => (r.type === 'static' ? 'static' : liveRung(r))).join('  →  ');
       out.info(`  ${route.name}${route.kind === 'embeddings' ? ' (embeddings)' : ''}: ${rungs}`);
     }
     return 0;
@@ -20,4 +21,10 @@ export function check(path: string | undefined, out: Output, env: Record<string,
     out.error(error instanceof Error ? error.message : String(error));
     return 1;
   }
+}
+
+/** `a | b ×3 (round_robin)`: targets, weights other than 1, and a strategy other than the default. */
+function liveRung(rung: Extract<RungConfig, { type: 'targets' }>): string {
+  const targets = rung.targets.map((id) => (rung.weights[id] !== undefined && rung.weights[id] !== 1 ? `${id} ×${rung.weights[id]}` : id)).join(' | ');
+  return rung.strategy === 'weighted' ? targets : `${targets} (${rung.strategy})`;
 }

@@ -30,8 +30,15 @@ describe('config loading', () => {
     const chat = config.routes.chat;
     expect(chat?.deadlineMs).toBe(90_000);
     expect(chat?.ladder).toEqual([
-      { type: 'targets', targets: ['primary/gpt-4o'], timeouts: { headersMs: 10_000, firstTokenMs: 8_000, stallMs: 10_000, totalMs: 60_000 }, retries: 1 },
-      { type: 'targets', targets: ['local/llama3'], timeouts: expect.any(Object), retries: 1 },
+      {
+        type: 'targets',
+        targets: ['primary/gpt-4o'],
+        timeouts: { headersMs: 10_000, firstTokenMs: 8_000, stallMs: 10_000, totalMs: 60_000 },
+        retries: 1,
+        strategy: 'weighted',
+        weights: { 'primary/gpt-4o': 1 },
+      },
+      { type: 'targets', targets: ['local/llama3'], timeouts: expect.any(Object), retries: 1, strategy: 'weighted', weights: { 'local/llama3': 1 } },
       { type: 'static', content: 'The assistant is busy right now. Please try again in a minute.' },
     ]);
     expect(config.providers.primary?.apiKey?.reveal()).toBe('sk-test-123456789');

@@ -15,6 +15,8 @@ import type { RequestOverrides } from '../providers/request-overrides.js';
 import type { RawConfig, RawFaultRule, RawModel, RawPolicy, RawRoute, RawTimeouts } from './schema.js';
 import type { FaultRule, InjectedFault } from '../providers/fault-injection.js';
 import { routeKindProblems } from './route-kind.js';
+import { DEFAULT_AFFINITY, mergeAffinity, modelLimits, modelPrices, resolveRungTargets } from './resolve-balance.js';
+import { resolveRouteContract } from './route-contract.js';
 import { Secret } from './secret.js';
 import type { Config, ProviderConfig, RouteConfig, RungConfig } from './types.js';
 
@@ -36,6 +38,7 @@ export function resolveConfig(raw: RawConfig, source: string): { config: Config;
     retries: raw.defaults?.retries ?? DEFAULT_RETRIES,
     deadlineMs: raw.defaults?.deadline_ms ?? DEFAULT_DEADLINE_MS,
     policy: defaultPolicy,
+    affinity: mergeAffinity(DEFAULT_AFFINITY, raw.defaults?.affinity),
   };
 
   const providers: Record<string, ProviderConfig> = {};
@@ -56,6 +59,8 @@ export function resolveConfig(raw: RawConfig, source: string): { config: Config;
       requestOverrides: Object.fromEntries(
         Object.entries(p.models ?? {}).flatMap(([model, m]) => (m.request ? [[model, requestOverrides(m.request)]] : [])),
       ),
+      modelPrices: modelPrices(p.models),
+      modelLimits: modelLimits(p.models),
     };
   }
 
@@ -113,6 +118,7 @@ function resolveRoute(
 ): RouteConfig {
   const timeouts = mergeTimeouts(defaults.timeouts, r.timeouts);
   const retries = r.retries ?? defaults.retries;
+  const contract = resolveRouteContract(name, r, problems);
   const ladder: RungConfig[] = [];
   r.ladder.forEach((rung, i) => {
     const at: (string | number)[] = ['routes', name, 'ladder', i];
@@ -123,32 +129,20 @@ function resolveRoute(
       ladder.push({ type: 'static', content: rung.static });
       return;
     }
-    const targets = typeof rung.targets === 'string' ? [rung.targets] : rung.targets;
-    const seen = new Set<string>();
-    targets.forEach((target, j) => {
-      const provider = target.slice(0, target.indexOf('/'));
-      const targetPath = typeof rung.targets === 'string' ? [...at, 'targets'] : [...at, 'targets', j];
-      if (!providers[provider]) {
-        const known = Object.keys(providers);
-        problems.push({
-          path: targetPath,
-          message: `unknown provider '${provider}' in '${target}' (expected one of: ${known.length ? known.join(', ') : 'none configured'})`,
-        });
-      }
-      if (seen.has(target)) problems.push({ path: targetPath, message: `'${target}' appears twice in this rung` });
-      seen.add(target);
-    });
-    ladder.push({ type: 'targets', targets, timeouts: mergeTimeouts(timeouts, rung.timeouts), retries: rung.retries ?? retries });
+    const { targets, strategy, weights } = resolveRungTargets(rung, at, providers, problems);
+    ladder.push({ type: 'targets', targets, timeouts: mergeTimeouts(timeouts, rung.timeouts), retries: rung.retries ?? retries, strategy, weights });
   });
   return {
     name,
     kind: r.kind ?? 'chat',
     ladder,
     equivalentModels: r.equivalent_models ?? [],
+    affinity: mergeAffinity(defaults.affinity, r.affinity),
     deadlineMs: r.deadline_ms ?? defaults.deadlineMs,
     timeouts,
     retries,
-    policy: mergePolicy(defaults.policy, r.policy),
+    policy: { ...mergePolicy(defaults.policy, r.policy), contractViolationRung: contract.violationRung },
+    contract: contract.contract,
   };
 }
 
@@ -170,6 +164,7 @@ function mergePolicy(base: Policy, raw: RawPolicy | undefined): Policy {
     quotaCooldownMs: raw?.quota_cooldown_ms ?? base.quotaCooldownMs,
     misconfiguredCooldownMs: raw?.misconfigured_cooldown_ms ?? base.misconfiguredCooldownMs,
     fallbackOnContentPolicy: raw?.fallback_on_content_policy ?? base.fallbackOnContentPolicy,
+    contractViolationRung: base.contractViolationRung,
   };
 }
 

@@ -1,6 +1,7 @@
 import { equivalenceProblems, sameVectorSpace } from '../engine/vector-space.js';
 import { hasEmbeddings } from '../providers/registry.js';
 import type { ResolveProblem } from './resolve.js';
+import { rungTargets } from './rung-targets.js';
 import type { RawRoute } from './schema.js';
 import type { ProviderConfig } from './types.js';
 
@@ -27,9 +28,9 @@ export function routeKindProblems(name: string, r: RawRoute, providers: Record<s
       problems.push({ path: [...at, 'ladder', i, 'static'], message: 'an embeddings route cannot have a static rung: no fixed vector can stand in for a model’s' });
       return;
     }
-    const targets = typeof rung.targets === 'string' ? [rung.targets] : rung.targets;
-    targets.forEach((target, j) => {
-      const path = typeof rung.targets === 'string' ? [...at, 'ladder', i, 'targets'] : [...at, 'ladder', i, 'targets', j];
+    for (const entry of rungTargets(rung)) {
+      const target = entry.id;
+      const path = [...at, 'ladder', i, ...entry.path];
       const slash = target.indexOf('/');
       const provider = providers[target.slice(0, slash)];
       const model = target.slice(slash + 1);
@@ -47,7 +48,7 @@ export function routeKindProblems(name: string, r: RawRoute, providers: Record<s
             `declare it on the route: equivalent_models: [[${first.model}, ${model}]]`,
         });
       }
-    });
+    }
   });
   return problems;
 }

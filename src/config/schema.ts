@@ -1,4 +1,6 @@
 import { z } from 'zod';
+import { CONTRACT_FINISH_REASONS, CONTRACT_STREAM_MODES } from '../engine/contract.js';
+import { STRATEGIES, type Strategy } from '../engine/load-balance.js';
 import { COMPAT_PRESETS } from '../providers/registry.js';
 
 /** The YAML file's schema. Strict: an unknown key is an error naming its path. */
@@ -42,6 +44,11 @@ export const modelSchema = z.strictObject({
   json_schema: z.boolean().optional(),
   vision: z.boolean().optional(),
   prefill: z.boolean().optional(),
+  /** Price per 1M tokens (the `cheapest` strategy). */
+  price: z.strictObject({ input_per_mtok: z.number().nonnegative(), output_per_mtok: z.number().nonnegative() }).optional(),
+  /** Rate limits: requests and tokens per minute (the `headroom` strategy, where headers give no limit). */
+  rpm: z.number().int().positive().optional(),
+  tpm: z.number().int().positive().optional(),
 });
 
 export const providerSchema = z.strictObject({
@@ -61,8 +68,26 @@ export const providerSchema = z.strictObject({
 
 const targetRef = z.string().regex(/^[^/\s]+\/\S+$/, 'expected "provider/model"');
 
+/** A rung's target: `provider/model`, or `{ target: provider/model, weight: 3 }`. */
+export const targetEntrySchema = z.union([targetRef, z.strictObject({ target: targetRef, weight: z.number().positive().optional() })], {
+  error: 'expected "provider/model" or { target: provider/model, weight: N }',
+});
+
+/**
+ * A refinement rather than an enum: inside the rung union an enum's failure would be reported as
+ * "expected a rung", where this one names the strategies (a refinement does not abort the option).
+ */
+const strategySchema = z
+  .string()
+  .refine((s) => (STRATEGIES as readonly string[]).includes(s), { error: `expected one of: ${STRATEGIES.join(', ')}` })
+  .transform((s) => s as Strategy);
+
 export const liveRungSchema = z.strictObject({
-  targets: z.union([targetRef, z.array(targetRef).min(1)]),
+  /** Optional, unique in the route: lets `contract_violation_to` name the rung. */
+  name: z.string().min(1).optional(),
+  targets: z.union([targetRef, z.array(targetEntrySchema).min(1)]),
+  /** How each request orders the targets (default weighted). */
+  strategy: strategySchema.optional(),
   timeouts: timeoutsSchema.optional(),
   retries: z.number().int().min(0).max(10).optional(),
 });
@@ -77,6 +102,22 @@ export const rungSchema = z.union([liveRungSchema, staticRungSchema], {
 
 export const ROUTE_KINDS = ['chat', 'embeddings'] as const;
 
+/** Session affinity: requests with `x-understudy-session` or `user` stick to the target that served the session. */
+export const affinitySchema = z.strictObject({
+  enabled: z.boolean().optional(),
+  ttl_ms: positiveMs.optional(),
+});
+
+/** What every answer of a route must satisfy (regex and schema are compiled at load). */
+export const contractSchema = z.strictObject({
+  finish_reasons: z.array(z.enum(CONTRACT_FINISH_REASONS)).min(1).optional(),
+  min_length: z.number().int().positive().optional(),
+  json_schema: z.record(z.string(), z.unknown()).optional(),
+  regex: z.string().min(1).optional(),
+  /** Streams: `pass` (default) checks at the end; `buffer` holds the answer until it passes. */
+  stream: z.enum(CONTRACT_STREAM_MODES).optional(),
+});
+
 export const routeSchema = z.strictObject({
   /** What the route serves: `chat` (default; chat completions and messages) or `embeddings`. */
   kind: z.enum(ROUTE_KINDS).optional(),
@@ -87,6 +128,12 @@ export const routeSchema = z.strictObject({
   timeouts: timeoutsSchema.optional(),
   retries: z.number().int().min(0).max(10).optional(),
   policy: policySchema.optional(),
+  /** Chat routes: session affinity (default `defaults.affinity`). */
+  affinity: affinitySchema.optional(),
+  /** Chat routes: the route's output contract. */
+  contract: contractSchema.optional(),
+  /** A contract violation skips to this rung (index or rung `name`) instead of the next target. */
+  contract_violation_to: z.union([z.number().int().min(0), z.string().min(1)]).optional(),
 });
 
 const count = z.number().int().positive();
@@ -153,6 +200,7 @@ export const configSchema = z.strictObject({
       retries: z.number().int().min(0).max(10).optional(),
       deadline_ms: positiveMs.optional(),
       policy: policySchema.optional(),
+      affinity: affinitySchema.optional(),
     })
     .optional(),
   /** Circuit breakers, one per target. */
@@ -171,3 +219,5 @@ export type RawPolicy = z.infer<typeof policySchema>;
 export type RawRoute = z.infer<typeof routeSchema>;
 export type RawModel = z.infer<typeof modelSchema>;
 export type RawFaultRule = z.infer<typeof faultRuleSchema>;
+export type RawLiveRung = z.infer<typeof liveRungSchema>;
+export type RawAffinity = z.infer<typeof affinitySchema>;

@@ -1,4 +1,6 @@
 import type { BreakerConfig } from '../engine/breaker.js';
+import type { RouteContractSpec } from '../engine/contract.js';
+import type { Price, RateLimits, Strategy } from '../engine/load-balance.js';
 import type { RetryBudgetConfig } from '../engine/retry-budget.js';
 import type { Policy, Timeouts } from '../engine/route.js';
 import type { CapabilityOverrides } from '../providers/capabilities.js';
@@ -23,10 +25,23 @@ export interface ProviderConfig {
   models: Record<string, CapabilityOverrides>;
   /** Per-model request edits. */
   requestOverrides: Record<string, RequestOverrides>;
+  /** Per-model prices (only models with a `price`). */
+  modelPrices: Record<string, Price>;
+  /** Per-model rate limits (only models with `rpm` or `tpm`). */
+  modelLimits: Record<string, RateLimits>;
 }
 
 export type RungConfig =
-  | { type: 'targets'; targets: string[]; timeouts: Timeouts; retries: number }
+  | {
+      type: 'targets';
+      targets: string[];
+      timeouts: Timeouts;
+      retries: number;
+      /** How requests order the targets (load balancing inside the rung). */
+      strategy: Strategy;
+      /** Weights by target id (1 where the file sets none). */
+      weights: Record<string, number>;
+    }
   | { type: 'static'; content: string };
 
 export type RouteKind = (typeof ROUTE_KINDS)[number];
@@ -42,6 +57,15 @@ export interface RouteConfig {
   policy: Policy;
   /** Embeddings routes: groups of model names declared to produce the same vectors (empty otherwise). */
   equivalentModels: string[][];
+  /** Session affinity (chat routes; embeddings routes ignore it). */
+  affinity: AffinityConfig;
+  /** Chat routes: the output contract (checked at load: its regex and schema compile), or undefined for none. */
+  contract: RouteContractSpec | undefined;
+}
+
+export interface AffinityConfig {
+  enabled: boolean;
+  ttlMs: number;
 }
 
 /** A validated configuration: no optionals, every cross-reference checked. */
@@ -50,7 +74,7 @@ export interface Config {
   source: string;
   server: { host: string; port: number; bodyLimitBytes: number };
   logging: { level: 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal' | 'silent' };
-  defaults: { timeouts: Timeouts; retries: number; deadlineMs: number; policy: Policy };
+  defaults: { timeouts: Timeouts; retries: number; deadlineMs: number; policy: Policy; affinity: AffinityConfig };
   breaker: BreakerConfig;
   /** Injected faults (game days); empty unless configured. */
   faults: FaultRule[];

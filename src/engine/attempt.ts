@@ -24,7 +24,8 @@ export interface AttemptRecord {
     message: string;
     retryAfterMs?: number;
   };
-  decision?: { action: DecisionAction; rule: string; delayMs?: number; cooldownMs?: number };
+  /** What followed; `rung` is the rung a `skip_to` jumped to. */
+  decision?: { action: DecisionAction; rule: string; delayMs?: number; cooldownMs?: number; rung?: number };
   /** Why a candidate was skipped. */
   skipReason?: string;
   /** Request parameters this target had no equivalent for, dropped because they do not change the answer's meaning. */

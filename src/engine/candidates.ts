@@ -1,4 +1,6 @@
 import type { Target } from '../providers/target.js';
+import type { LadderSignals } from './balancer.js';
+import { DEFAULT_STRATEGY, NO_SIGNALS, orderTargets, preferSticky } from './load-balance.js';
 import type { LiveRung, Rung, StaticRung, TargetRef } from './route.js';
 
 export type Candidate<T extends TargetRef = Target> =
@@ -6,17 +8,20 @@ export type Candidate<T extends TargetRef = Target> =
   | { kind: 'static'; rungIndex: number; rung: StaticRung };
 
 /**
- * The ordered plan for one request: every target of every rung, in ladder order. Targets inside
- * a rung are load-balanced by a uniform shuffle (random is injected).
+ * The ordered plan for one request: every target of every rung, in ladder order. Inside a rung the
+ * targets are ordered by the rung's strategy over `signals` (load-balance.ts; random is injected),
+ * then the session's sticky target, when it is in that rung, moves to the front: affinity never
+ * moves a target across rungs.
  */
-export function expandLadder<T extends TargetRef>(ladder: readonly Rung<T>[], random: () => number): Candidate<T>[] {
+export function expandLadder<T extends TargetRef>(ladder: readonly Rung<T>[], random: () => number, signals: LadderSignals): Candidate<T>[] {
   const out: Candidate<T>[] = [];
   ladder.forEach((rung, rungIndex) => {
     if (rung.type === 'static') {
       out.push({ kind: 'static', rungIndex, rung });
       return;
     }
-    for (const target of shuffled(rung.targets, random)) out.push({ kind: 'live', rungIndex, rung, target });
+    const ordered = orderTargets(rung.targets, rung.balance?.strategy ?? DEFAULT_STRATEGY, signals.rungs[rungIndex] ?? NO_SIGNALS, random);
+    for (const target of preferSticky(ordered, signals.sticky)) out.push({ kind: 'live', rungIndex, rung, target });
   });
   return out;
 }
@@ -25,13 +30,4 @@ export function expandLadder<T extends TargetRef>(ladder: readonly Rung<T>[], ra
 export function firstDegradation<T extends TargetRef>(candidates: readonly Candidate<T>[], from: number): number {
   for (let i = from; i < candidates.length; i++) if (candidates[i]?.kind === 'static') return i;
   return candidates.length;
-}
-
-function shuffled<T>(items: readonly T[], random: () => number): T[] {
-  const out = [...items];
-  for (let i = out.length - 1; i > 0; i--) {
-    const j = Math.floor(random() * (i + 1));
-    [out[i], out[j]] = [out[j] as T, out[i] as T];
-  }
-  return out;
 }

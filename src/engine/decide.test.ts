@@ -9,6 +9,7 @@ function input(kind: FailureKind, over: Partial<Omit<DecideInput, 'failure'>> & 
     failure: { kind, message: kind, ...failure },
     retriesUsed: 0,
     retriesAllowed: 1,
+    rung: 0,
     remainingMs: 60_000,
     committed: false,
     random: 0.5,
@@ -79,6 +80,23 @@ describe('decide: the default policy table', () => {
     // Decisions that were not retries are untouched.
     expect(decide(input('timeout_first_token', { retryBudgetExhausted: true }), policy)).toEqual({ action: 'next_target', rule: 'silent_target' });
     expect(decide(input('invalid_request', { retryBudgetExhausted: true }), policy)).toEqual({ action: 'stop', rule: 'invalid_request' });
+  });
+
+  it('a contract violation skips to the route\'s designated stronger rung, never back or in place', () => {
+    const strong: Policy = { ...policy, contractViolationRung: 2 };
+    const rows: [DecideInput, Policy, object][] = [
+      [input('contract_violation', { rung: 0 }), strong, { action: 'skip_to', match: 'rung', rung: 2, rule: 'contract_violation_to' }],
+      [input('contract_violation', { rung: 1 }), strong, { action: 'skip_to', match: 'rung', rung: 2, rule: 'contract_violation_to' }],
+      // Already on (or past) the designated rung: the ordinary next target.
+      [input('contract_violation', { rung: 2 }), strong, { action: 'next_target', rule: 'bad_output' }],
+      [input('contract_violation', { rung: 3 }), strong, { action: 'next_target', rule: 'bad_output' }],
+      // Only contract violations are routed there.
+      [input('malformed_response', { rung: 0 }), strong, { action: 'next_target', rule: 'bad_output' }],
+      [input('empty_output', { rung: 0 }), strong, { action: 'next_target', rule: 'bad_output' }],
+      // After output reached the client, nothing can take over.
+      [input('contract_violation', { rung: 0, committed: true }), strong, { action: 'stop', rule: 'committed_stream' }],
+    ];
+    for (const [given, p, expected] of rows) expect(decide(given, p)).toEqual(expected);
   });
 
   it('content policy falls back only when the route opts in', () => {

@@ -10,6 +10,8 @@ export interface DecideInput {
   retriesUsed: number;
   /** The rung's retry allowance. */
   retriesAllowed: number;
+  /** Index of the rung the failed attempt ran on. */
+  rung: number;
   /** Milliseconds left before the request's deadline. */
   remainingMs: number;
   /** Output has already been sent to the client (a streaming answer is under way). */
@@ -78,8 +80,13 @@ function decideByKind(input: DecideInput, policy: Policy, canRetry: boolean): De
       return { action: 'next_target', rule: 'stream_failed_before_output' };
     case 'malformed_response':
     case 'empty_output':
-    case 'contract_violation':
       return { action: 'next_target', rule: 'bad_output' };
+    case 'contract_violation': {
+      // The route may name a stronger rung for answers that broke the contract; never a step back.
+      const to = policy.contractViolationRung;
+      if (to !== undefined && to > input.rung) return { action: 'skip_to', match: 'rung', rung: to, rule: 'contract_violation_to' };
+      return { action: 'next_target', rule: 'bad_output' };
+    }
     case 'context_window':
       return { action: 'skip_to', match: 'other_model', rule: 'context_window' };
     case 'content_policy':

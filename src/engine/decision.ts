@@ -2,7 +2,9 @@
 export type Decision =
   | { action: 'retry_same'; delayMs: number; rule: string }
   | { action: 'next_target'; cooldownMs?: number; rule: string }
+  /** Skip candidates: every target serving the failed model (`other_model`), or every rung before `rung`. */
   | { action: 'skip_to'; match: 'other_model'; rule: string }
+  | { action: 'skip_to'; match: 'rung'; rung: number; rule: string }
   | { action: 'degrade'; rule: string }
   | { action: 'stop'; rule: string };
 

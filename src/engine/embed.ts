@@ -61,7 +61,7 @@ export async function runEmbedding(deps: EmbedDeps, route: EmbeddingRoute, reque
 async function embedAttempt(target: EmbeddingTarget, request: EmbeddingRequest, watch: AttemptWatch): Promise<AttemptOutcome<EmbeddingResponse>> {
   try {
     const call = await watch.within(target.embed(request, { signal: watch.signal }), 'headers');
-    watch.markHeaders();
+    watch.markHeaders(call.headers);
     const response = await watch.within(call.response(), 'headers');
     const problem = embeddingProblem(request, response);
     if (problem) throw new UpstreamFailure(problem);

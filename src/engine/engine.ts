@@ -1,5 +1,5 @@
 import type { ChatChunk, ChatRequest, ChatResponse } from '../canonical/chat.js';
-import { chunkHasOutput, responseToChunks } from '../canonical/chunks.js';
+import { ChunkAssembler, chunkHasOutput, responseToChunks } from '../canonical/chunks.js';
 import type { EmbeddingRequest } from '../canonical/embeddings.js';
 import type { FailureDetails } from '../canonical/failure.js';
 import type { Target, UpstreamEvent } from '../providers/target.js';
@@ -8,10 +8,12 @@ import type { ClientError } from './all-failed.js';
 import type { AttemptRecord, RequestRecord } from './attempt.js';
 import { asFailure, runAttempt } from './attempt-runner.js';
 import { cannotServe } from './capability-check.js';
+import { contractFailure, contractFor, type RequestContract } from './contract.js';
 import { measurePrompt } from './prompt-size.js';
 import { systemClock, type Clock } from './clock.js';
 import { runEmbedding, type EmbedContext, type EmbedResult } from './embed.js';
 import { CircuitBreakers } from './breakers.js';
+import { LoadBalancer, sessionKey } from './balancer.js';
 import { feedBreaker, finishRecord, newRequestRecord, recordFailure, walkLadder, type WalkDeps } from './ladder-walk.js';
 import { RetryBudget } from './retry-budget.js';
 import { DEFAULT_POLICY, type EmbeddingRoute, type Route, type StaticRung } from './route.js';
@@ -35,6 +37,8 @@ export interface RunContext {
   stream: boolean;
   /** Aborts when the client goes away. */
   signal: AbortSignal;
+  /** The `x-understudy-session` header (session affinity; the request's `user` stands in without it). */
+  session?: string | undefined;
 }
 
 /** Who answered, as known when the answer was committed. */
@@ -69,6 +73,7 @@ export class Engine {
       state: options.state,
       breakers: options.breakers ?? new CircuitBreakers(options.state),
       retryBudget: options.retryBudget ?? new RetryBudget(options.state),
+      balancer: new LoadBalancer(options.state, this.clock),
       clock: this.clock,
       random: this.random,
     };
@@ -78,12 +83,14 @@ export class Engine {
     const record = newRequestRecord(ctx.requestId, route.name, ctx.stream, this.clock.now());
     const includeUsage = request.stream_options?.include_usage === true;
     const prompt = await measurePrompt(request, smallestWindow(route));
+    const contract = contractFor(request, route.contract);
     const walked = await walkLadder(this.deps, route, record, ctx.signal, {
       cannotServe: (target: Target) => cannotServe(request, target.capabilities, prompt),
       headersEarly: (target: Target) => target.streamsUpstream(ctx.stream),
       modelKey: (target: Target) => target.model,
+      session: sessionKey(ctx.session, request.user),
       attempt: async (target: Target, watch: AttemptWatch) => {
-        const result = await runAttempt(target, request, ctx.stream, includeUsage, watch, route.policy.fallbackOnContentPolicy);
+        const result = await runAttempt(target, request, ctx.stream, includeUsage, watch, { refusalIsFailure: route.policy.fallbackOnContentPolicy, contract });
         return result.ok ? { ok: true, value: result, droppedParams: result.droppedParams } : result;
       },
     });
@@ -98,7 +105,9 @@ export class Engine {
       this.finish(record, 200);
       return { type: 'response', served, response: result.response };
     }
-    return { type: 'stream', served, items: this.streamOn(result.head, result.rest, watch, attempt, record) };
+    // A `pass` stream's contract is checked when it ends (an answer held whole was checked before the commit).
+    const endCheck = result.rest ? contract : undefined;
+    return { type: 'stream', served, items: this.streamOn(result.head, result.rest, watch, attempt, record, endCheck) };
   }
 
   /** Walks an embeddings route's ladder for one request (non-streaming): the same walk, decisions and records as chat. */
@@ -106,17 +115,26 @@ export class Engine {
     return runEmbedding({ ...this.deps, onRecord: this.options.onRecord }, route, request, ctx);
   }
 
-  /** After the commit point: pass the rest through under the same watchdogs; a late failure ends the stream with an error. */
+  /**
+   * After the commit point: pass the rest through under the same watchdogs; a late failure ends the
+   * stream with an error. With `contract` (a `pass` stream), the answer is assembled as it streams
+   * and checked at its end: a violation ends the stream with an error event, never as a success.
+   */
   private async *streamOn(
     head: ChatChunk[],
     rest: AsyncIterator<UpstreamEvent> | undefined,
     watch: AttemptWatch,
     attempt: AttemptRecord,
     record: RequestRecord,
+    contract: RequestContract | undefined,
   ): AsyncGenerator<StreamItem> {
     let settled = false;
+    const assembler = contract ? new ChunkAssembler() : undefined;
     try {
-      for (const chunk of head) yield { type: 'chunk', chunk };
+      for (const chunk of head) {
+        assembler?.add(chunk);
+        yield { type: 'chunk', chunk };
+      }
       while (rest) {
         const next = await watch.within(rest.next(), 'body');
         if (next.done) break;
@@ -124,12 +142,18 @@ export class Engine {
         if (event.type === 'keepalive') {
           yield event;
         } else if (event.type === 'response') {
-          for (const chunk of responseToChunks(event.response, true)) yield { type: 'chunk', chunk };
+          for (const chunk of responseToChunks(event.response, true)) {
+            assembler?.add(chunk);
+            yield { type: 'chunk', chunk };
+          }
         } else {
           if (chunkHasOutput(event.chunk)) watch.markOutput();
+          assembler?.add(event.chunk);
           yield { type: 'chunk', chunk: event.chunk };
         }
       }
+      const violation = assembler && contract?.check(assembler.result());
+      if (violation) throw contractFailure(violation);
       settled = true;
       attempt.endedAt = this.clock.now();
     } catch (error) {
@@ -195,9 +219,10 @@ export class Engine {
 }
 
 function midStreamError(failure: FailureDetails, target: string): ClientError {
+  const consequence = failure.kind === 'contract_violation' ? 'The streamed answer breaks the output contract: do not use it.' : 'The streamed text is incomplete.';
   return {
     status: 502,
-    message: `The answer from ${target} failed after output was sent (${failure.kind}: ${failure.message}). The streamed text is incomplete.`,
+    message: `The answer from ${target} failed after output was sent (${failure.kind}: ${failure.message}). ${consequence}`,
     type: 'server_error',
     code: failure.kind,
     param: null,

@@ -5,10 +5,12 @@ import type { CircuitBreakers } from './breakers.js';
 import type { RetryBudget } from './retry-budget.js';
 import { allFailedError, stoppedError, type ClientError } from './all-failed.js';
 import type { AttemptReason, AttemptRecord, RequestRecord } from './attempt.js';
+import type { LoadBalancer } from './balancer.js';
 import { expandLadder, firstDegradation, type Candidate } from './candidates.js';
 import { sleep, type Clock } from './clock.js';
 import { decide } from './decide.js';
 import type { Decision } from './decision.js';
+import type { Affinity } from './load-balance.js';
 import type { Policy, Rung, StaticRung, TargetRef } from './route.js';
 import { AttemptWatch, clientCancelled } from './watchdog.js';
 
@@ -17,6 +19,8 @@ export interface WalkDeps {
   state: StateStore;
   breakers: CircuitBreakers;
   retryBudget: RetryBudget;
+  /** Orders each rung's targets (load balancing, session affinity) and records what attempts tell of them. */
+  balancer: LoadBalancer;
   clock: Clock;
   random: () => number;
 }
@@ -27,6 +31,8 @@ export interface LadderPlan<T extends TargetRef> {
   ladder: readonly Rung<T>[];
   deadlineMs: number;
   policy: Policy;
+  /** Session affinity; absent: none. */
+  affinity?: Affinity | undefined;
 }
 
 /** One attempt up to its commit point: a value the caller can serve, or a classified failure. */
@@ -42,6 +48,8 @@ export interface WalkJob<T extends TargetRef, V> {
   modelKey(target: T): string;
   /** Runs one attempt under `watch`; never throws. */
   attempt(target: T, watch: AttemptWatch): Promise<AttemptOutcome<V>>;
+  /** The request's session key (session affinity), if it has one. */
+  session?: string | undefined;
 }
 
 export type WalkResult<T extends TargetRef, V> =
@@ -66,7 +74,9 @@ export async function walkLadder<T extends TargetRef, V>(
   const { clock, state } = deps;
   const attempts = record.attempts;
   const deadlineAt = record.startedAt + plan.deadlineMs;
-  const candidates = expandLadder(plan.ladder, deps.random);
+  // One store read (or none) for every rung's ordering; see balancer.ts.
+  const balance = await deps.balancer.prepare(plan, job.session, clock.now());
+  const candidates = expandLadder(plan.ladder, deps.random, balance.signals);
   const skipModels = new Set<string>();
   let retriesUsed = 0;
   let reason: AttemptReason = 'primary';
@@ -140,6 +150,7 @@ export async function walkLadder<T extends TargetRef, V>(
       breaker: admission.state,
     };
     attempts.push(attempt);
+    deps.balancer.track(target.id, watch);
     const result = await job.attempt(target, watch);
     if (watch.headersAt !== undefined) attempt.headersAt = watch.headersAt;
     if (watch.firstOutputAt !== undefined) attempt.firstTokenAt = watch.firstOutputAt;
@@ -148,6 +159,7 @@ export async function walkLadder<T extends TargetRef, V>(
       if (result.droppedParams.length > 0) attempt.droppedParams = result.droppedParams;
       await feedBreaker(deps, attempt, { ok: true }, admission.probe);
       record.servedBy = target.id;
+      deps.balancer.served(balance, target.id, clock.now());
       return { type: 'served', target, value: result.value, attempt, watch };
     }
 
@@ -178,6 +190,13 @@ export async function walkLadder<T extends TargetRef, V>(
         reason = 'retry';
         continue;
       case 'skip_to':
+        if (decision.match === 'rung') {
+          // Straight to the designated rung (e.g. a stronger model after a contract violation).
+          i = firstOfRung(candidates, i + 1, decision.rung);
+          retriesUsed = 0;
+          reason = 'fallback';
+          continue;
+        }
         skipModels.add(job.modelKey(target));
         break;
       case 'next_target':
@@ -234,6 +253,7 @@ export function recordFailure(deps: Pick<WalkDeps, 'clock' | 'random'>, attempt:
       retriesAllowed: ctx.retriesAllowed,
       remainingMs: ctx.remainingMs,
       committed: ctx.committed,
+      rung: attempt.rung,
       random: deps.random(),
       retryBudgetExhausted: ctx.retryBudgetExhausted === true,
     },
@@ -242,7 +262,14 @@ export function recordFailure(deps: Pick<WalkDeps, 'clock' | 'random'>, attempt:
   attempt.decision = { action: decision.action, rule: decision.rule };
   if (decision.action === 'retry_same') attempt.decision.delayMs = decision.delayMs;
   if (decision.action === 'next_target' && decision.cooldownMs !== undefined) attempt.decision.cooldownMs = decision.cooldownMs;
+  if (decision.action === 'skip_to' && decision.match === 'rung') attempt.decision.rung = decision.rung;
   return decision;
+}
+
+/** Index of the first candidate at or after `from` whose rung is `rung` or later (or the end). */
+function firstOfRung<T extends TargetRef>(candidates: readonly Candidate<T>[], from: number, rung: number): number {
+  for (let i = from; i < candidates.length; i++) if ((candidates[i]?.rungIndex ?? -1) >= rung) return i;
+  return candidates.length;
 }
 
 function skipped<T extends TargetRef>(clock: Clock, attempts: AttemptRecord[], candidate: Candidate<T> & { kind: 'live' }, why: string, failure?: FailureDetails): AttemptRecord {

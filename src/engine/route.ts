@@ -1,5 +1,7 @@
 import type { EmbeddingTarget } from '../providers/embedding-target.js';
 import type { Target } from '../providers/target.js';
+import type { RouteContract } from './contract.js';
+import type { Affinity, RungBalance } from './load-balance.js';
 
 /** What the ladder walk needs of any target, chat or embeddings: who it is. */
 export interface TargetRef {
@@ -35,6 +37,8 @@ export interface Policy {
   misconfiguredCooldownMs: number;
   /** Route content-policy refusals to the next target instead of returning them. Off by default. */
   fallbackOnContentPolicy: boolean;
+  /** A contract violation on a rung before this one skips to this rung (a stronger model); undefined: next target. */
+  contractViolationRung: number | undefined;
 }
 
 export const DEFAULT_POLICY: Policy = {
@@ -45,6 +49,7 @@ export const DEFAULT_POLICY: Policy = {
   quotaCooldownMs: 10 * 60_000,
   misconfiguredCooldownMs: 5 * 60_000,
   fallbackOnContentPolicy: false,
+  contractViolationRung: undefined,
 };
 
 /** Generous defaults: they must not kill slow reasoning models. */
@@ -66,6 +71,8 @@ export interface LiveRung<T extends TargetRef = Target> {
   retries: number;
   /** Where this rung came from (for logs): the route's ladder or a request's fallback_models. */
   origin: 'route' | 'request';
+  /** How the targets are ordered for each request (load-balance.ts); absent: weighted, every weight 1. */
+  balance?: RungBalance;
 }
 
 export interface StaticRung {
@@ -83,6 +90,10 @@ export interface Route {
   /** Timeouts and retries for rungs built from a request's fallback_models. */
   defaultTimeouts: Timeouts;
   defaultRetries: number;
+  /** The route's output contract (`routes.<r>.contract`); the request's own (response_format, tools) applies regardless. */
+  contract?: RouteContract;
+  /** Session affinity (`routes.<r>.affinity`); absent: none. */
+  affinity?: Affinity;
 }
 
 /**

@@ -20,7 +20,11 @@ export class AttemptWatch {
   readonly startedAt: number;
   headersAt: number | undefined;
   firstOutputAt: number | undefined;
+  /** The upstream's forwarded response headers (rate-limit headroom, request ids), once they arrived. */
+  upstreamHeaders: Readonly<Record<string, string>> | undefined;
   private lastOutputAt: number | undefined;
+  private disposed = false;
+  private onDisposed: (() => void)[] = [];
   private readonly unlink: () => void;
   /** What the attempt is waiting for now, and how to fail that wait. */
   private phase: AttemptPhase = 'headers';
@@ -48,8 +52,9 @@ export class AttemptWatch {
     return this.controller.signal;
   }
 
-  markHeaders(): void {
+  markHeaders(headers?: Readonly<Record<string, string>>): void {
     this.headersAt = this.clock.now();
+    if (headers) this.upstreamHeaders = headers;
   }
 
   markOutput(): void {
@@ -67,10 +72,28 @@ export class AttemptWatch {
     waiter?.(this.controller.signal.reason as UpstreamFailure);
   }
 
-  /** Stops the timer and stops listening to the parent signal. Call once the attempt is over. */
+  /** Whether the attempt was given up on while waiting for its headers or first output. */
+  get timedOutWaitingForOutput(): boolean {
+    const reason: unknown = this.controller.signal.reason;
+    if (!this.controller.signal.aborted || !isUpstreamFailure(reason)) return false;
+    return reason.details.kind === 'timeout_first_token' || reason.details.kind === 'timeout_headers';
+  }
+
+  /** Stops the timer and stops listening to the parent signal. Call once the attempt is over; the first call runs the `onDispose` callbacks. */
   dispose(): void {
     this.disarm();
     this.unlink();
+    if (this.disposed) return;
+    this.disposed = true;
+    const callbacks = this.onDisposed;
+    this.onDisposed = [];
+    for (const fn of callbacks) fn();
+  }
+
+  /** Runs `fn` once, when the attempt is over (the first `dispose`): a stream's attempt lasts until the stream ends. */
+  onDispose(fn: () => void): void {
+    if (this.disposed) fn();
+    else this.onDisposed.push(fn);
   }
 
   /** Awaits `promise`, or fails with the first limit to expire, aborting the upstream call. One wait at a time. */

@@ -4,6 +4,7 @@ import type { Config } from '../config/types.js';
 import type { RequestRecord } from '../engine/attempt.js';
 import { CircuitBreakers } from '../engine/breakers.js';
 import { Catalog } from '../engine/catalog.js';
+import { compileRouteContract } from '../engine/contract.js';
 import { RetryBudget } from '../engine/retry-budget.js';
 import { systemClock, type Clock } from '../engine/clock.js';
 import { Engine } from '../engine/engine.js';
@@ -18,6 +19,7 @@ import { MemoryStateStore } from '../state/memory.js';
 import type { StateStore } from '../state/state-store.js';
 import { createLogger, logRequest, type Logger } from '../telemetry/logger.js';
 import { createApp } from './app.js';
+import { routeAffinity, rungBalance } from './rung-balance.js';
 
 export interface GatewayOptions {
   clock?: Clock;
@@ -106,7 +108,16 @@ export async function startGateway(config: Config, options: GatewayOptions = {})
         name: r.name,
         ladder: r.ladder.flatMap((rung) =>
           rung.type === 'targets'
-            ? [{ type: 'targets' as const, targets: rung.targets.map((id) => embeddingTargetFor(id) as EmbeddingTarget), timeouts: rung.timeouts, retries: rung.retries, origin: 'route' as const }]
+            ? [
+                {
+                  type: 'targets' as const,
+                  targets: rung.targets.map((id) => embeddingTargetFor(id) as EmbeddingTarget),
+                  timeouts: rung.timeouts,
+                  retries: rung.retries,
+                  origin: 'route' as const,
+                  balance: rungBalance(rung, config.providers),
+                },
+              ]
             : [],
         ),
         deadlineMs: r.deadlineMs,
@@ -120,9 +131,21 @@ export async function startGateway(config: Config, options: GatewayOptions = {})
     const ladder: Rung[] = r.ladder.map((rung) =>
       rung.type === 'static'
         ? { type: 'static', content: rung.content }
-        : { type: 'targets', targets: rung.targets.map((id) => targetFor(id) as Target), timeouts: rung.timeouts, retries: rung.retries, origin: 'route' },
+        : {
+            type: 'targets',
+            targets: rung.targets.map((id) => targetFor(id) as Target),
+            timeouts: rung.timeouts,
+            retries: rung.retries,
+            origin: 'route',
+            balance: rungBalance(rung, config.providers),
+          },
     );
-    routes.set(r.name, { name: r.name, ladder, deadlineMs: r.deadlineMs, policy: r.policy, defaultTimeouts: r.timeouts, defaultRetries: r.retries });
+    const route: Route = { name: r.name, ladder, deadlineMs: r.deadlineMs, policy: r.policy, defaultTimeouts: r.timeouts, defaultRetries: r.retries };
+    const affinity = routeAffinity(r);
+    if (affinity) route.affinity = affinity;
+    // The contract's regex and schema compiled when the config loaded, so this cannot throw.
+    if (r.contract) route.contract = compileRouteContract(r.contract);
+    routes.set(r.name, route);
   }
   const catalog = new Catalog(routes, targetFor, config.defaults, { routes: embeddingRoutes, targetFor: embeddingTargetFor });
 

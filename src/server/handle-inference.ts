@@ -47,7 +47,8 @@ export async function handleInference(api: InboundApi, req: IncomingMessage, res
     if (!res.writableFinished) cancel.abort();
   });
   const stream = request.stream === true;
-  const result = await deps.engine.run(route, request, { requestId, stream, signal: cancel.signal });
+  const session = req.headers['x-understudy-session'];
+  const result = await deps.engine.run(route, request, { requestId, stream, signal: cancel.signal, session: Array.isArray(session) ? session[0] : session });
 
   if (result.type === 'error') {
     sendApiError(res, api, result.error, failureHeaders(requestId, route.name, result.attempts), result.attempts);

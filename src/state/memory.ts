@@ -1,3 +1,4 @@
+import { foldLatency, type AttemptEnd, type BalanceQuery, type BalanceSnapshot, type TargetLoad } from './balance-state.js';
 import type { BreakerState, VersionedBreaker } from './breaker-state.js';
 import { hasRetryRoom, type BudgetCounts, type BudgetWindow, type RetryAllowance } from './retry-budget-window.js';
 import type { Cooldown, StateStore } from './state-store.js';
@@ -11,6 +12,11 @@ export class MemoryStateStore implements StateStore {
   private readonly breakers = new Map<string, VersionedBreaker>();
   /** scope → bucket index → counts. */
   private readonly budgets = new Map<string, Map<number, BudgetCounts>>();
+  /** target → load; entries are frozen and replaced on every change, so reads hand them out uncopied. */
+  private readonly loads = new Map<string, Readonly<TargetLoad>>();
+  private readonly cursors = new Map<string, number>();
+  /** `scope \0 key` → mapping, in order of last write (so the oldest, first to expire, sit in front). */
+  private readonly affinities = new Map<string, { targetId: string; expiresAt: number }>();
 
   async getCooldown(targetId: string, now: number): Promise<Cooldown | undefined> {
     const cooldown = this.cooldowns.get(targetId);
@@ -56,10 +62,56 @@ export class MemoryStateStore implements StateStore {
     return this.count(scope, window);
   }
 
+  async readBalance(query: BalanceQuery): Promise<BalanceSnapshot> {
+    const snapshot: BalanceSnapshot = { targets: {}, cursors: {} };
+    for (const id of query.targets) snapshot.targets[id] = this.loads.get(id) ?? IDLE;
+    for (const key of query.cursors) {
+      const turn = this.cursors.get(key) ?? 0;
+      this.cursors.set(key, turn + 1);
+      snapshot.cursors[key] = turn;
+    }
+    if (query.affinity) {
+      const key = affinityKey(query.affinity.scope, query.affinity.key);
+      const mapping = this.affinities.get(key);
+      if (mapping && mapping.expiresAt > query.now) snapshot.affinity = { ...mapping };
+      else if (mapping) this.affinities.delete(key);
+    }
+    return snapshot;
+  }
+
+  async beginAttempt(targetId: string): Promise<void> {
+    const load = this.loads.get(targetId) ?? IDLE;
+    this.loads.set(targetId, Object.freeze({ ...load, inFlight: load.inFlight + 1 }));
+  }
+
+  async endAttempt(targetId: string, end: AttemptEnd): Promise<void> {
+    const load = this.loads.get(targetId) ?? IDLE;
+    const next: TargetLoad = { ...load, inFlight: Math.max(0, load.inFlight - 1) };
+    if (end.ttftMs !== undefined) next.latency = Object.freeze(foldLatency(load.latency, end.ttftMs, end.alpha, end.now));
+    if (end.headroom) next.headroom = deepFreeze(structuredClone(end.headroom));
+    this.loads.set(targetId, Object.freeze(next));
+  }
+
+  async setAffinity(scope: string, key: string, targetId: string, ttlMs: number, now: number): Promise<void> {
+    const k = affinityKey(scope, key);
+    this.affinities.delete(k);
+    this.affinities.set(k, { targetId, expiresAt: now + ttlMs });
+    // Drop expired mappings from the front (oldest writes), a bounded number per write. With one
+    // TTL everywhere the front is always the first to expire; mixed TTLs only delay a cleanup.
+    let swept = 0;
+    for (const [oldKey, mapping] of this.affinities) {
+      if (mapping.expiresAt > now || swept++ >= 64) break;
+      this.affinities.delete(oldKey);
+    }
+  }
+
   async close(): Promise<void> {
     this.cooldowns.clear();
     this.breakers.clear();
     this.budgets.clear();
+    this.loads.clear();
+    this.cursors.clear();
+    this.affinities.clear();
   }
 
   private count(scope: string, window: BudgetWindow): BudgetCounts {
@@ -90,6 +142,12 @@ export class MemoryStateStore implements StateStore {
     }
     return counts;
   }
+}
+
+const IDLE: Readonly<TargetLoad> = Object.freeze({ inFlight: 0 });
+
+function affinityKey(scope: string, key: string): string {
+  return `${scope}\u0000${key}`;
 }
 
 function deepFreeze<T>(value: T): T {

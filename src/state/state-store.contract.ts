@@ -4,6 +4,7 @@
  * A Redis run gives `makeStore` a fresh key prefix (or a flushed database) per case.
  */
 import { afterEach, describe, expect, it } from 'vitest';
+import type { Headroom } from './balance-state.js';
 import { freshBreaker, type BreakerState } from './breaker-state.js';
 import type { BudgetWindow, RetryAllowance } from './retry-budget-window.js';
 import type { StateStore } from './state-store.js';
@@ -182,6 +183,91 @@ export function describeStateStoreContract(name: string, makeStore: () => StateS
         expect(await s.tryTakeRetry(['x'], at(109), floor2)).toBe(false);
         expect(await s.tryTakeRetry(['x'], at(110), floor2)).toBe(true);
         expect(await s.tryTakeRetry(['x'], at(110), floor2)).toBe(false);
+      });
+    });
+
+    describe('load balancing: target load, cursors, session affinity', () => {
+      const query = (over: Partial<Parameters<StateStore['readBalance']>[0]> = {}): Parameters<StateStore['readBalance']>[0] => ({ targets: [], cursors: [], now: T0, ...over });
+      const headroom: Headroom = { at: T0, windows: { requests: { remaining: 10, limit: 100, resetAt: T0 + 6_000 }, tokens: { remaining: 5_000 } } };
+
+      it('knows nothing of targets, cursors or sessions never written', async () => {
+        const s = await store();
+        const read = await s.readBalance(query({ targets: ['p/m'], cursors: ['route#0'], affinity: { scope: 'chat', key: 'alice' } }));
+        expect(read).toEqual({ targets: { 'p/m': { inFlight: 0 } }, cursors: { 'route#0': 0 } });
+      });
+
+      it('counts attempts in flight, per target, never below zero', async () => {
+        const s = await store();
+        await s.beginAttempt('a/m');
+        await s.beginAttempt('a/m');
+        await s.beginAttempt('b/m');
+        await s.endAttempt('a/m', { alpha: 0.3, now: T0 });
+        expect((await s.readBalance(query({ targets: ['a/m', 'b/m'] }))).targets).toEqual({ 'a/m': { inFlight: 1 }, 'b/m': { inFlight: 1 } });
+        await s.endAttempt('b/m', { alpha: 0.3, now: T0 });
+        await s.endAttempt('b/m', { alpha: 0.3, now: T0 });
+        expect((await s.readBalance(query({ targets: ['b/m'] }))).targets['b/m']?.inFlight).toBe(0);
+      });
+
+      it('folds time to first output into an EWMA: the first sample as is, then alpha of each difference', async () => {
+        const s = await store();
+        await s.beginAttempt('p/m');
+        await s.endAttempt('p/m', { ttftMs: 100, alpha: 0.5, now: T0 });
+        expect((await s.readBalance(query({ targets: ['p/m'] }))).targets['p/m']?.latency).toEqual({ ms: 100, samples: 1, at: T0 });
+        await s.endAttempt('p/m', { ttftMs: 300, alpha: 0.5, now: T0 + 1 });
+        await s.endAttempt('p/m', { alpha: 0.5, now: T0 + 2 }); // no sample: the average stays
+        expect((await s.readBalance(query({ targets: ['p/m'] }))).targets['p/m']?.latency).toEqual({ ms: 200, samples: 2, at: T0 + 1 });
+      });
+
+      it('replaces the headroom when an attempt reports one and keeps it otherwise (plain JSON round trip)', async () => {
+        const s = await store();
+        await s.endAttempt('p/m', { alpha: 0.3, headroom, now: T0 });
+        await s.endAttempt('p/m', { alpha: 0.3, now: T0 + 1 });
+        expect((await s.readBalance(query({ targets: ['p/m'] }))).targets['p/m']?.headroom).toEqual(headroom);
+        const later: Headroom = { at: T0 + 2, windows: { requests: { remaining: 99 } } };
+        await s.endAttempt('p/m', { alpha: 0.3, headroom: later, now: T0 + 2 });
+        expect((await s.readBalance(query({ targets: ['p/m'] }))).targets['p/m']?.headroom).toEqual(later);
+      });
+
+      it('hands out snapshots: changing a read, where allowed at all, never changes the store', async () => {
+        const s = await store();
+        await s.beginAttempt('p/m');
+        await s.endAttempt('p/m', { ttftMs: 50, alpha: 0.3, headroom, now: T0 });
+        await s.beginAttempt('p/m');
+        const read = await s.readBalance(query({ targets: ['p/m'] }));
+        try {
+          const load = read.targets['p/m'] as { inFlight: number; latency?: { ms: number } };
+          load.inFlight = 99;
+          if (load.latency) load.latency.ms = 99;
+        } catch {
+          // A store may hand out frozen snapshots.
+        }
+        expect((await s.readBalance(query({ targets: ['p/m'] }))).targets['p/m']).toMatchObject({ inFlight: 1, latency: { ms: 50 } });
+      });
+
+      it('takes one turn of each cursor per read, independently', async () => {
+        const s = await store();
+        const turns: number[] = [];
+        for (let i = 0; i < 3; i++) turns.push((await s.readBalance(query({ cursors: ['r#0'] }))).cursors['r#0'] ?? -1);
+        expect(turns).toEqual([0, 1, 2]);
+        expect((await s.readBalance(query({ cursors: ['r#0', 'r#1'] }))).cursors).toEqual({ 'r#0': 3, 'r#1': 0 });
+      });
+
+      it('gives concurrent takes of one cursor distinct turns', async () => {
+        const s = await store();
+        const reads = await Promise.all(Array.from({ length: 10 }, () => s.readBalance(query({ cursors: ['r#0'] }))));
+        expect(reads.map((r) => r.cursors['r#0']).sort((a, b) => (a ?? 0) - (b ?? 0))).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
+      });
+
+      it('maps a session to a target until its TTL passes, per scope, the last write winning', async () => {
+        const s = await store();
+        await s.setAffinity('chat', 'alice', 'a/m', 1_000, T0);
+        const alice = { scope: 'chat', key: 'alice' };
+        expect((await s.readBalance(query({ affinity: alice, now: T0 + 999 }))).affinity).toEqual({ targetId: 'a/m', expiresAt: T0 + 1_000 });
+        expect((await s.readBalance(query({ affinity: { scope: 'other', key: 'alice' } }))).affinity).toBeUndefined();
+        expect((await s.readBalance(query({ affinity: { scope: 'chat', key: 'bob' } }))).affinity).toBeUndefined();
+        await s.setAffinity('chat', 'alice', 'b/m', 1_000, T0 + 500);
+        expect((await s.readBalance(query({ affinity: alice, now: T0 + 1_200 }))).affinity).toEqual({ targetId: 'b/m', expiresAt: T0 + 1_500 });
+        expect((await s.readBalance(query({ affinity: alice, now: T0 + 1_500 }))).affinity).toBeUndefined();
       });
     });
   });

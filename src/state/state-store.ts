@@ -1,4 +1,5 @@
 import type { FailureKind } from '../canonical/failure.js';
+import type { AttemptEnd, BalanceQuery, BalanceSnapshot } from './balance-state.js';
 import type { BreakerState, VersionedBreaker } from './breaker-state.js';
 import type { BudgetCounts, BudgetWindow, RetryAllowance } from './retry-budget-window.js';
 
@@ -47,6 +48,23 @@ export interface StateStore {
   tryTakeRetry(scopes: readonly string[], window: BudgetWindow, allowance: RetryAllowance): Promise<boolean>;
   /** One scope's first attempts and retries over `window`. */
   readRetryBudget(scope: string, window: BudgetWindow): Promise<BudgetCounts>;
+
+  /**
+   * Load balancing and session affinity (balance-state.ts): one read per request. Reads the load
+   * of `query.targets` and the session's sticky target (expired mappings are absent), and takes
+   * one turn of each cursor in `query.cursors` (atomically: concurrent takes get distinct turns).
+   * Redis: one pipeline or Lua script (HGETALL per target, INCR per cursor, GET of the session).
+   */
+  readBalance(query: BalanceQuery): Promise<BalanceSnapshot>;
+  /** Counts one more attempt in flight at a target. Redis: per-instance counts with a lease, so a dead instance's attempts expire. */
+  beginAttempt(targetId: string): Promise<void>;
+  /**
+   * Ends one attempt at a target: one fewer in flight (never below 0), `ttftMs` folded into the
+   * latency EWMA with `foldLatency`, the headroom replaced when given. One atomic write.
+   */
+  endAttempt(targetId: string, end: AttemptEnd): Promise<void>;
+  /** Maps (`scope`, `key`) to `targetId` until `now + ttlMs`, replacing any mapping. Redis: SET PX. */
+  setAffinity(scope: string, key: string, targetId: string, ttlMs: number, now: number): Promise<void>;
 
   close(): Promise<void>;
 }

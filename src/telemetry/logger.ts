@@ -37,6 +37,8 @@ export function requestLogFields(record: RequestRecord): Record<string, unknown>
       kind: a.failure?.kind ?? null,
       status: a.failure?.status ?? null,
       code: a.failure?.code ?? null,
+      // Which output-contract check failed and where (never the answer's text).
+      ...(a.failure?.kind === 'contract_violation' ? { violation: a.failure.message } : {}),
       decision: a.decision ? `${a.decision.action}:${a.decision.rule}` : null,
       ...(a.breaker ? { breaker: a.breaker } : {}),
       latency_ms: a.endedAt - a.startedAt,

@@ -9,7 +9,7 @@ import { afterEach, expect } from 'vitest';
 import { stringify } from 'yaml';
 import { parseConfig } from '../../src/config/load.js';
 import type { RequestRecord } from '../../src/engine/attempt.js';
-import { startGateway, type Gateway } from '../../src/server/gateway.js';
+import { startGateway, type Gateway, type GatewayOptions } from '../../src/server/gateway.js';
 import { createSimulator, type Scenario, type Simulator } from '../../src/simulator/index.js';
 
 export type Mode = 'stream' | 'non-stream';
@@ -62,6 +62,8 @@ export interface HarnessOptions {
   server?: Record<string, unknown>;
   /** Extra keys merged into a provider's YAML entry (e.g. `models:` capabilities and request overrides). */
   providerOptions?: Record<string, Record<string, unknown>>;
+  /** Options for `startGateway` (e.g. an injected `random`); records are still collected. */
+  gatewayOptions?: Omit<GatewayOptions, 'onRecord'>;
 }
 
 /**
@@ -133,7 +135,7 @@ export function useHarness(): (options: HarnessOptions) => Promise<Harness> {
     const yaml = stringify(raw);
     const config = parseConfig(yaml, 'integration-test.yaml', { env: {} });
     const records: RequestRecord[] = [];
-    const gateway = await startGateway(config, { onRecord: (r) => records.push(r) });
+    const gateway = await startGateway(config, { ...options.gatewayOptions, onRecord: (r) => records.push(r) });
     open.push(gateway);
     const client = new OpenAI({ baseURL: gateway.url, apiKey: 'test', maxRetries: 0, timeout: 20_000 });
     const only = Object.values(sims);
@@ -214,9 +216,14 @@ export interface Outcome {
 export type ChatBody = Omit<OpenAI.Chat.Completions.ChatCompletionCreateParamsNonStreaming, 'stream'> & Record<string, unknown>;
 
 /** Sends one chat request through the SDK, in `mode`, and records everything the client saw. */
-export async function chat(client: OpenAI, mode: Mode, body: ChatBody, options: { signal?: AbortSignal; onChunk?: (chunk: OpenAI.Chat.Completions.ChatCompletionChunk) => void } = {}): Promise<Outcome> {
+export async function chat(
+  client: OpenAI,
+  mode: Mode,
+  body: ChatBody,
+  options: { signal?: AbortSignal; headers?: Record<string, string>; onChunk?: (chunk: OpenAI.Chat.Completions.ChatCompletionChunk) => void } = {},
+): Promise<Outcome> {
   const started = performance.now();
-  const requestOptions = options.signal ? { signal: options.signal } : {};
+  const requestOptions = { ...(options.signal ? { signal: options.signal } : {}), ...(options.headers ? { headers: options.headers } : {}) };
   if (mode === 'non-stream') {
     try {
       const { data, response } = await client.chat.completions

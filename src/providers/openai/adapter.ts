@@ -54,6 +54,8 @@ export const OPENAI_FORWARDED_HEADERS: readonly string[] = [
   'x-request-id',
   'retry-after',
   'retry-after-ms',
+  'x-ratelimit-limit-requests',
+  'x-ratelimit-limit-tokens',
   'x-ratelimit-remaining-requests',
   'x-ratelimit-remaining-tokens',
   'x-ratelimit-reset-requests',
