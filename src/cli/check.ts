@@ -13,7 +13,7 @@ export function check(path: string | undefined, out: Output, env: Record<string,
     const routes = Object.values(config.routes);
     out.info(`${path}: ok — ${Object.keys(config.providers).length} provider(s), ${routes.length} route(s)`);
     for (const route of routes) {
-      const rungs = route.ladder.map((r) => (r.type === 'static' ? 'static' : liveRung(r))).join('  →  ');
+      const rungs = route.ladder.map((r) => (r.type === 'static' ? 'static' : r.type === 'cache' ? 'cache' : liveRung(r))).join('  →  ');
       out.info(`  ${route.name}${route.kind === 'embeddings' ? ' (embeddings)' : ''}: ${rungs}`);
     }
     return 0;

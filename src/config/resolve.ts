@@ -27,6 +27,9 @@ export interface ResolveProblem {
 
 export const DEFAULT_BODY_LIMIT_BYTES = 10 * 1024 * 1024;
 export const DEFAULT_PORT = 4100;
+/** The cache rung's defaults: answers up to a day old, 1000 per route and client partition. */
+export const DEFAULT_CACHE_MAX_AGE_MS = 24 * 60 * 60_000;
+export const DEFAULT_CACHE_MAX_ENTRIES = 1_000;
 
 /** Phase two: the schema-valid file becomes a Config with no optionals and checked cross-references. */
 export function resolveConfig(raw: RawConfig, source: string): { config: Config; problems: ResolveProblem[] } {
@@ -128,6 +131,15 @@ function resolveRoute(
     if ('static' in rung) {
       ladder.push({ type: 'static', content: rung.static });
       return;
+    }
+    if ('cache' in rung) {
+      if (ladder.some((earlier) => earlier.type === 'cache')) problems.push({ path: at, message: 'a ladder has at most one cache rung' });
+      const options = rung.cache === true ? {} : rung.cache;
+      ladder.push({ type: 'cache', maxAgeMs: options.max_age_ms ?? DEFAULT_CACHE_MAX_AGE_MS, maxEntries: options.max_entries ?? DEFAULT_CACHE_MAX_ENTRIES });
+      return;
+    }
+    if (ladder.some((earlier) => earlier.type === 'cache')) {
+      problems.push({ path: at, message: 'a live rung after the cache rung: degradation rungs (cache, then static) come after every live rung' });
     }
     const { targets, strategy, weights } = resolveRungTargets(rung, at, providers, problems);
     ladder.push({ type: 'targets', targets, timeouts: mergeTimeouts(timeouts, rung.timeouts), retries: rung.retries ?? retries, strategy, weights });

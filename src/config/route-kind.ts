@@ -28,6 +28,10 @@ export function routeKindProblems(name: string, r: RawRoute, providers: Record<s
       problems.push({ path: [...at, 'ladder', i, 'static'], message: 'an embeddings route cannot have a static rung: no fixed vector can stand in for a model’s' });
       return;
     }
+    if ('cache' in rung) {
+      problems.push({ path: [...at, 'ladder', i, 'cache'], message: 'an embeddings route cannot have a cache rung: degrade by failing, not by an old vector' });
+      return;
+    }
     for (const entry of rungTargets(rung)) {
       const target = entry.id;
       const path = [...at, 'ladder', i, ...entry.path];

@@ -96,8 +96,16 @@ export const staticRungSchema = z.strictObject({
   static: z.string().min(1),
 });
 
-export const rungSchema = z.union([liveRungSchema, staticRungSchema], {
-  error: 'expected a rung: { targets: [provider/model, ...] } or { static: "text" }',
+/** The last good answer to an identical request, when every live rung failed. */
+export const cacheRungSchema = z.strictObject({
+  cache: z.union([
+    z.literal(true),
+    z.strictObject({ max_age_ms: positiveMs.optional(), max_entries: z.number().int().positive().optional() }),
+  ]),
+});
+
+export const rungSchema = z.union([liveRungSchema, staticRungSchema, cacheRungSchema], {
+  error: 'expected a rung: { targets: [provider/model, ...] }, { cache: true } or { static: "text" }',
 });
 
 export const ROUTE_KINDS = ['chat', 'embeddings'] as const;

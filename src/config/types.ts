@@ -42,7 +42,8 @@ export type RungConfig =
       /** Weights by target id (1 where the file sets none). */
       weights: Record<string, number>;
     }
-  | { type: 'static'; content: string };
+  | { type: 'static'; content: string }
+  | { type: 'cache'; maxAgeMs: number; maxEntries: number };
 
 export type RouteKind = (typeof ROUTE_KINDS)[number];
 

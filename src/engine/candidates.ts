@@ -1,11 +1,12 @@
 import type { Target } from '../providers/target.js';
 import type { LadderSignals } from './balancer.js';
 import { DEFAULT_STRATEGY, NO_SIGNALS, orderTargets, preferSticky } from './load-balance.js';
-import type { LiveRung, Rung, StaticRung, TargetRef } from './route.js';
+import type { CacheRung, LiveRung, Rung, StaticRung, TargetRef } from './route.js';
 
 export type Candidate<T extends TargetRef = Target> =
   | { kind: 'live'; rungIndex: number; rung: LiveRung<T>; target: T }
-  | { kind: 'static'; rungIndex: number; rung: StaticRung };
+  | { kind: 'static'; rungIndex: number; rung: StaticRung }
+  | { kind: 'cache'; rungIndex: number; rung: CacheRung };
 
 /**
  * The ordered plan for one request: every target of every rung, in ladder order. Inside a rung the
@@ -20,6 +21,10 @@ export function expandLadder<T extends TargetRef>(ladder: readonly Rung<T>[], ra
       out.push({ kind: 'static', rungIndex, rung });
       return;
     }
+    if (rung.type === 'cache') {
+      out.push({ kind: 'cache', rungIndex, rung });
+      return;
+    }
     const ordered = orderTargets(rung.targets, rung.balance?.strategy ?? DEFAULT_STRATEGY, signals.rungs[rungIndex] ?? NO_SIGNALS, random);
     for (const target of preferSticky(ordered, signals.sticky)) out.push({ kind: 'live', rungIndex, rung, target });
   });
@@ -28,6 +33,6 @@ export function expandLadder<T extends TargetRef>(ladder: readonly Rung<T>[], ra
 
 /** Index of the first degradation candidate at or after `from` (or the end). */
 export function firstDegradation<T extends TargetRef>(candidates: readonly Candidate<T>[], from: number): number {
-  for (let i = from; i < candidates.length; i++) if (candidates[i]?.kind === 'static') return i;
+  for (let i = from; i < candidates.length; i++) if (candidates[i]?.kind !== 'live') return i;
   return candidates.length;
 }

@@ -4,7 +4,8 @@ import type { EmbeddingRequest } from '../canonical/embeddings.js';
 import type { FailureDetails } from '../canonical/failure.js';
 import type { Target, UpstreamEvent } from '../providers/target.js';
 import type { StateStore } from '../state/state-store.js';
-import type { ClientError } from './all-failed.js';
+import { allFailedError, type ClientError } from './all-failed.js';
+import { ANONYMOUS_PARTITION, answerKey, cacheRungOf, cacheScope, readCachedAnswer, rememberAnswer } from './answer-cache.js';
 import type { AttemptRecord, RequestRecord } from './attempt.js';
 import { asFailure, runAttempt } from './attempt-runner.js';
 import { cannotServe } from './capability-check.js';
@@ -16,8 +17,8 @@ import { CircuitBreakers } from './breakers.js';
 import { LoadBalancer, sessionKey } from './balancer.js';
 import { feedBreaker, finishRecord, newRequestRecord, recordFailure, walkLadder, type WalkDeps } from './ladder-walk.js';
 import { RetryBudget } from './retry-budget.js';
-import { DEFAULT_POLICY, type EmbeddingRoute, type Route, type StaticRung } from './route.js';
-import { staticResponse, STATIC_TARGET } from './static-answer.js';
+import { DEFAULT_POLICY, type CacheRung, type DegradationRung, type EmbeddingRoute, type Route } from './route.js';
+import { CACHE_TARGET, cachedResponse, staticResponse, STATIC_TARGET } from './static-answer.js';
 import { clientCancelled, type AttemptWatch } from './watchdog.js';
 
 export interface EngineOptions {
@@ -84,7 +85,9 @@ export class Engine {
     const includeUsage = request.stream_options?.include_usage === true;
     const prompt = await measurePrompt(request, smallestWindow(route));
     const contract = contractFor(request, route.contract);
+    const cache = this.answerCache(route, request);
     const walked = await walkLadder(this.deps, route, record, ctx.signal, {
+      ...(cache ? { fromCache: () => this.deps.state.getCachedAnswer(cache.scope, cache.key, this.clock.now()) } : {}),
       cannotServe: (target: Target) => cannotServe(request, target.capabilities, prompt),
       headersEarly: (target: Target) => target.streamsUpstream(ctx.stream),
       modelKey: (target: Target) => target.model,
@@ -94,20 +97,29 @@ export class Engine {
         return result.ok ? { ok: true, value: result, droppedParams: result.droppedParams } : result;
       },
     });
-    if (walked.type === 'static') return this.serveStatic(walked.rung, route, request, ctx, record);
+    if (walked.type === 'static') {
+      return this.serveDegraded(staticResponse(walked.rung.content, ctx.requestId, this.clock.now()), STATIC_TARGET, route, walked.rung, request, ctx, record);
+    }
+    if (walked.type === 'cached') {
+      const cached = readCachedAnswer(walked.answer);
+      if (cached) return this.serveDegraded(cachedResponse(cached), CACHE_TARGET, route, walked.rung, request, ctx, record);
+      return this.fail(record, allFailedError(route.name, record.attempts));
+    }
     if (walked.type === 'failed') return this.fail(record, walked.error);
 
     const { target, value: result, attempt, watch } = walked;
     const served: Served = { route: route.name, servedBy: target.id, degraded: false, attempts: record.attempts };
+    const remember = cache ? (response: ChatResponse) => rememberAnswer(this.deps.state, cache.scope, cache.key, cache.rung, response, this.clock.now()) : undefined;
     if (result.mode === 'complete') {
       watch.dispose();
       attempt.endedAt = this.clock.now();
+      remember?.(result.response);
       this.finish(record, 200);
       return { type: 'response', served, response: result.response };
     }
     // A `pass` stream's contract is checked when it ends (an answer held whole was checked before the commit).
     const endCheck = result.rest ? contract : undefined;
-    return { type: 'stream', served, items: this.streamOn(result.head, result.rest, watch, attempt, record, endCheck) };
+    return { type: 'stream', served, items: this.streamOn(result.head, result.rest, watch, attempt, record, endCheck, remember) };
   }
 
   /** Walks an embeddings route's ladder for one request (non-streaming): the same walk, decisions and records as chat. */
@@ -127,9 +139,11 @@ export class Engine {
     attempt: AttemptRecord,
     record: RequestRecord,
     contract: RequestContract | undefined,
+    /** Called with the assembled answer when the stream completes successfully (the degradation cache). */
+    remember?: (response: ChatResponse) => void,
   ): AsyncGenerator<StreamItem> {
     let settled = false;
-    const assembler = contract ? new ChunkAssembler() : undefined;
+    const assembler = contract || remember ? new ChunkAssembler() : undefined;
     try {
       for (const chunk of head) {
         assembler?.add(chunk);
@@ -152,8 +166,10 @@ export class Engine {
           yield { type: 'chunk', chunk: event.chunk };
         }
       }
-      const violation = assembler && contract?.check(assembler.result());
+      const answer = assembler?.result();
+      const violation = answer && contract?.check(answer);
       if (violation) throw contractFailure(violation);
+      if (answer) remember?.(answer);
       settled = true;
       attempt.endedAt = this.clock.now();
     } catch (error) {
@@ -177,21 +193,29 @@ export class Engine {
     }
   }
 
-  private serveStatic(rung: StaticRung, route: Route, request: ChatRequest, ctx: RunContext, record: RequestRecord): EngineResult {
+  /** A degradation rung answered (static text, or the cache): marked degraded in headers, body and record. */
+  private serveDegraded(
+    response: ChatResponse,
+    servedBy: string,
+    route: Route,
+    rung: DegradationRung,
+    request: ChatRequest,
+    ctx: RunContext,
+    record: RequestRecord,
+  ): EngineResult {
     const now = this.clock.now();
     record.attempts.push({
       ordinal: record.attempts.length + 1,
-      target: STATIC_TARGET,
+      target: servedBy,
       rung: route.ladder.indexOf(rung),
       reason: record.attempts.length === 0 ? 'primary' : 'fallback',
       outcome: 'ok',
       startedAt: now,
       endedAt: now,
     });
-    record.servedBy = STATIC_TARGET;
+    record.servedBy = servedBy;
     record.degraded = true;
-    const served: Served = { route: route.name, servedBy: STATIC_TARGET, degraded: true, attempts: record.attempts };
-    const response = staticResponse(rung.content, ctx.requestId, now);
+    const served: Served = { route: route.name, servedBy, degraded: true, attempts: record.attempts };
     if (!ctx.stream) {
       this.finish(record, 200);
       return { type: 'response', served, response };
@@ -206,6 +230,12 @@ export class Engine {
       }
     }
     return { type: 'stream', served, items: items() };
+  }
+
+  /** Where this request's answer is cached, when the route has a cache rung. */
+  private answerCache(route: Route, request: ChatRequest): { rung: CacheRung; scope: string; key: string } | undefined {
+    const rung = cacheRungOf(route);
+    return rung ? { rung, scope: cacheScope(route.name, ANONYMOUS_PARTITION), key: answerKey(request) } : undefined;
   }
 
   private fail(record: RequestRecord, error: ClientError): EngineResult {

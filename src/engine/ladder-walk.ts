@@ -11,7 +11,7 @@ import { sleep, type Clock } from './clock.js';
 import { decide } from './decide.js';
 import type { Decision } from './decision.js';
 import type { Affinity } from './load-balance.js';
-import type { Policy, Rung, StaticRung, TargetRef } from './route.js';
+import type { CacheRung, Policy, Rung, StaticRung, TargetRef } from './route.js';
 import { AttemptWatch, clientCancelled } from './watchdog.js';
 
 /** What the walk uses of the engine: shared state, breakers, the retry budget, time and randomness (all injected). */
@@ -50,13 +50,17 @@ export interface WalkJob<T extends TargetRef, V> {
   attempt(target: T, watch: AttemptWatch): Promise<AttemptOutcome<V>>;
   /** The request's session key (session affinity), if it has one. */
   session?: string | undefined;
+  /** A cache rung was reached: the stored answer to this very request, if there is one. */
+  fromCache?(rung: CacheRung): Promise<string | undefined>;
 }
 
 export type WalkResult<T extends TargetRef, V> =
   /** A target committed: the caller serves `value`, ends `attempt` and disposes `watch`. */
   | { type: 'served'; target: T; value: V; attempt: AttemptRecord; watch: AttemptWatch }
-  /** The walk reached a degradation rung. */
+  /** The walk reached a static rung. */
   | { type: 'static'; rung: StaticRung }
+  /** The walk reached a cache rung that had the answer (stored as JSON). */
+  | { type: 'cached'; rung: CacheRung; answer: string }
   | { type: 'failed'; error: ClientError };
 
 /**
@@ -86,6 +90,12 @@ export async function walkLadder<T extends TargetRef, V>(
   while (i < candidates.length) {
     const candidate = candidates[i] as Candidate<T>;
     if (candidate.kind === 'static') return { type: 'static', rung: candidate.rung };
+    if (candidate.kind === 'cache') {
+      const answer = await job.fromCache?.(candidate.rung);
+      if (answer !== undefined) return { type: 'cached', rung: candidate.rung, answer };
+      i++;
+      continue;
+    }
     if (signal.aborted) return { type: 'failed', error: stoppedError(clientCancelled().details) };
     const target = candidate.target;
     const now = clock.now();

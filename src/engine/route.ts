@@ -80,7 +80,20 @@ export interface StaticRung {
   content: string;
 }
 
-export type Rung<T extends TargetRef = Target> = LiveRung<T> | StaticRung;
+/**
+ * A degradation rung: the last good answer to an identical request (same route, same
+ * conversation and parameters, same client partition), served when every live rung failed, marked
+ * degraded. Bounded in age and entries.
+ */
+export interface CacheRung {
+  type: 'cache';
+  maxAgeMs: number;
+  maxEntries: number;
+}
+
+export type DegradationRung = StaticRung | CacheRung;
+
+export type Rung<T extends TargetRef = Target> = LiveRung<T> | DegradationRung;
 
 export interface Route {
   name: string;

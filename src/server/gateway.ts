@@ -131,7 +131,9 @@ export async function startGateway(config: Config, options: GatewayOptions = {})
     const ladder: Rung[] = r.ladder.map((rung) =>
       rung.type === 'static'
         ? { type: 'static', content: rung.content }
-        : {
+        : rung.type === 'cache'
+          ? { type: 'cache', maxAgeMs: rung.maxAgeMs, maxEntries: rung.maxEntries }
+          : {
             type: 'targets',
             targets: rung.targets.map((id) => targetFor(id) as Target),
             timeouts: rung.timeouts,

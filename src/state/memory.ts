@@ -8,6 +8,8 @@ import type { Cooldown, StateStore } from './state-store.js';
  * read-modify-write synchronously (no await inside), so each is atomic on the event loop.
  */
 export class MemoryStateStore implements StateStore {
+  /** scope → key → answer, in storing order (the degradation cache). */
+  private readonly answers = new Map<string, Map<string, { answer: string; expiresAt: number }>>();
   private readonly cooldowns = new Map<string, Cooldown>();
   private readonly breakers = new Map<string, VersionedBreaker>();
   /** scope → bucket index → counts. */
@@ -105,7 +107,31 @@ export class MemoryStateStore implements StateStore {
     }
   }
 
+  async getCachedAnswer(scope: string, key: string, now: number): Promise<string | undefined> {
+    const entries = this.answers.get(scope);
+    const entry = entries?.get(key);
+    if (!entries || !entry) return undefined;
+    if (entry.expiresAt <= now) {
+      entries.delete(key);
+      return undefined;
+    }
+    return entry.answer;
+  }
+
+  async putCachedAnswer(scope: string, key: string, answer: string, expiresAt: number, maxEntries: number): Promise<void> {
+    let entries = this.answers.get(scope);
+    if (!entries) this.answers.set(scope, (entries = new Map()));
+    entries.delete(key); // re-insert: a Map iterates in insertion order, so the oldest store is first
+    entries.set(key, { answer, expiresAt });
+    while (entries.size > maxEntries) {
+      const oldest = entries.keys().next();
+      if (oldest.done) break;
+      entries.delete(oldest.value);
+    }
+  }
+
   async close(): Promise<void> {
+    this.answers.clear();
     this.cooldowns.clear();
     this.breakers.clear();
     this.budgets.clear();

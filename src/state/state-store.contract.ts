@@ -113,6 +113,30 @@ export function describeStateStoreContract(name: string, makeStore: () => StateS
       });
     });
 
+    describe('answer cache (degradation)', () => {
+      it('returns an answer until it expires, per scope', async () => {
+        const s = await store();
+        await s.putCachedAnswer('a', 'k', 'answer-1', 1_000, 10);
+        expect(await s.getCachedAnswer('a', 'k', 999)).toBe('answer-1');
+        expect(await s.getCachedAnswer('b', 'k', 999)).toBeUndefined();
+        expect(await s.getCachedAnswer('a', 'k', 1_000)).toBeUndefined();
+      });
+
+      it('keeps at most maxEntries per scope, the most recently stored', async () => {
+        const s = await store();
+        for (const k of ['k1', 'k2', 'k3']) await s.putCachedAnswer('a', k, k, 10_000, 2);
+        await s.putCachedAnswer('b', 'k1', 'other scope', 10_000, 2);
+        expect(await s.getCachedAnswer('a', 'k1', 0)).toBeUndefined();
+        expect(await s.getCachedAnswer('a', 'k2', 0)).toBe('k2');
+        expect(await s.getCachedAnswer('a', 'k3', 0)).toBe('k3');
+        expect(await s.getCachedAnswer('b', 'k1', 0)).toBe('other scope');
+        await s.putCachedAnswer('a', 'k2', 'k2 again', 10_000, 2); // storing again makes it the newest
+        await s.putCachedAnswer('a', 'k4', 'k4', 10_000, 2);
+        expect(await s.getCachedAnswer('a', 'k3', 0)).toBeUndefined();
+        expect(await s.getCachedAnswer('a', 'k2', 0)).toBe('k2 again');
+      });
+    });
+
     describe('retry budget: bucketed counters', () => {
       it('counts first attempts in every scope given', async () => {
         const s = await store();

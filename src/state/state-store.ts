@@ -66,5 +66,10 @@ export interface StateStore {
   /** Maps (`scope`, `key`) to `targetId` until `now + ttlMs`, replacing any mapping. Redis: SET PX. */
   setAffinity(scope: string, key: string, targetId: string, ttlMs: number, now: number): Promise<void>;
 
+  /** The stored answer for `key` in `scope` if it has not expired at `now`. Redis: GET (keys with PX). */
+  getCachedAnswer(scope: string, key: string, now: number): Promise<string | undefined>;
+  /** Stores an answer until `expiresAt`, keeping at most `maxEntries` per scope (least recently stored go first). */
+  putCachedAnswer(scope: string, key: string, answer: string, expiresAt: number, maxEntries: number): Promise<void>;
+
   close(): Promise<void>;
 }
