@@ -60,6 +60,8 @@ export interface HarnessOptions {
   defaults?: Record<string, unknown>;
   /** Extra `server:` keys (e.g. `body_limit_bytes`). */
   server?: Record<string, unknown>;
+  /** `breaker:` as written in YAML (circuit breaker thresholds). */
+  breaker?: Record<string, unknown>;
   /** Extra keys merged into a provider's YAML entry (e.g. `models:` capabilities and request overrides). */
   providerOptions?: Record<string, Record<string, unknown>>;
   /** Options for `startGateway` (e.g. an injected `random`); records are still collected. */
@@ -129,6 +131,7 @@ export function useHarness(): (options: HarnessOptions) => Promise<Harness> {
       server: { host: '127.0.0.1', port: 0, ...(options.server ?? {}) },
       logging: { level: 'silent' },
       defaults: mergeDefaults(FAST_DEFAULTS, options.defaults ?? {}),
+      ...(options.breaker ? { breaker: options.breaker } : {}),
       providers,
       routes: options.routes,
     };
