@@ -84,20 +84,6 @@ export async function runBehaviour(scenario: LeafScenario, x: Exchange, d: Diale
       return interrupted(x, d, req, scenario.text ?? DEFAULT_TEXT, interrupt);
     }
 
-    case 'reset':
-      x.destroySocket(true);
-      return;
-    case 'no_response':
-      return x.untilClosed();
-    case 'garbage':
-      return sendGarbage(x, d, req, scenario.body ?? DEFAULT_GARBAGE);
-
-    case 'rate_limit':
-      return sendError(x, d, req, { kind: 'rate_limit', retryAfterS: scenario.retry_after_s, retryAfterMs: scenario.retry_after_ms });
-    case 'insufficient_quota':
-      return sendError(x, d, req, { kind: 'insufficient_quota' });
-    case 'status':
-      return sendError(x, d, req, { kind: 'status', status: scenario.status, message: scenario.message, retryAfterS: scenario.retry_after_s });
     case 'context_window': {
       const limit = scenario.limit ?? 4096;
       const tokens = Math.max(limit + 1, Math.round(req.promptChars / 4));
@@ -106,6 +92,33 @@ export async function runBehaviour(scenario: LeafScenario, x: Exchange, d: Diale
     case 'content_filter':
       if (d.contentFilterIsError) return sendError(x, d, req, { kind: 'content_filter' });
       return deliver(x, d, req, { kind: 'refusal' });
+    default:
+      return sendFailure(scenario, x, d, req);
+  }
+}
+
+/** Scenarios whose failure is the same for every kind of request (chat or embeddings): connection faults and error statuses. */
+export type CommonFailureScenario = Extract<
+  LeafScenario,
+  { kind: 'reset' | 'no_response' | 'garbage' | 'rate_limit' | 'insufficient_quota' | 'status' | 'invalid_request' | 'unsupported_parameter' | 'auth_error' }
+>;
+
+/** Sends a common failure: the one place both chat and embeddings behaviours fail the same way. */
+export async function sendFailure(scenario: CommonFailureScenario, x: Exchange, d: Dialect, req: SimRequest): Promise<void> {
+  switch (scenario.kind) {
+    case 'reset':
+      x.destroySocket(true);
+      return;
+    case 'no_response':
+      return x.untilClosed();
+    case 'garbage':
+      return sendGarbage(x, d, req, scenario.body ?? DEFAULT_GARBAGE);
+    case 'rate_limit':
+      return sendError(x, d, req, { kind: 'rate_limit', retryAfterS: scenario.retry_after_s, retryAfterMs: scenario.retry_after_ms });
+    case 'insufficient_quota':
+      return sendError(x, d, req, { kind: 'insufficient_quota' });
+    case 'status':
+      return sendError(x, d, req, { kind: 'status', status: scenario.status, message: scenario.message, retryAfterS: scenario.retry_after_s });
     case 'invalid_request':
       return sendError(x, d, req, { kind: 'invalid_request' });
     case 'unsupported_parameter':

@@ -1,11 +1,12 @@
 import { createHash } from 'node:crypto';
-import { sendError, sendGarbage } from './completion.js';
+import { sendFailure } from './behaviours.js';
+import { sendError } from './completion.js';
 import type { Dialect, RequestFeatures, SimRequest } from './dialect.js';
 import { gemini } from './dialects/gemini.js';
 import { geminiBatchEmbed, geminiEmbed, openAIEmbeddings, type EmbeddingWire } from './dialects/embeddings.js';
 import { openai } from './dialects/openai.js';
 import type { Exchange } from './exchange.js';
-import { charsToTokens, DEFAULT_GARBAGE } from './payloads.js';
+import { charsToTokens } from './payloads.js';
 import type { LeafScenario } from './scenario.js';
 
 /** Vector length when the request names none. Small, so tests stay fast; a real model's is 768–3072. */
@@ -85,31 +86,14 @@ export async function runEmbeddingBehaviour(scenario: LeafScenario, x: Exchange,
       return sendPartial(x, d, vectorsBody(wire, req, false), 'malformed');
     case 'midstream_error':
       return sendError(x, d, req, { kind: 'status', status: scenario.status ?? 529, message: scenario.message });
-    case 'reset':
-      x.destroySocket(true);
-      return;
-    case 'no_response':
-      return x.untilClosed();
-    case 'garbage':
-      return sendGarbage(x, d, req, scenario.body ?? DEFAULT_GARBAGE);
-    case 'rate_limit':
-      return sendError(x, d, req, { kind: 'rate_limit', retryAfterS: scenario.retry_after_s, retryAfterMs: scenario.retry_after_ms });
-    case 'insufficient_quota':
-      return sendError(x, d, req, { kind: 'insufficient_quota' });
-    case 'status':
-      return sendError(x, d, req, { kind: 'status', status: scenario.status, message: scenario.message, retryAfterS: scenario.retry_after_s });
     case 'context_window': {
       const limit = scenario.limit ?? DEFAULT_EMBEDDING_LIMIT;
       return sendError(x, d, req, { kind: 'context_window', limit, tokens: Math.max(limit + 1, charsToTokens(req.promptChars)) });
     }
     case 'content_filter':
       return sendError(x, d, req, { kind: 'content_filter' });
-    case 'invalid_request':
-      return sendError(x, d, req, { kind: 'invalid_request' });
-    case 'unsupported_parameter':
-      return sendError(x, d, req, { kind: 'unsupported_parameter' });
-    case 'auth_error':
-      return sendError(x, d, req, { kind: 'auth_error', key: req.apiKey });
+    default:
+      return sendFailure(scenario, x, d, req);
   }
 }
 
