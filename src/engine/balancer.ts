@@ -13,7 +13,7 @@
  */
 import type { AttemptEnd, BalanceSnapshot, TargetLoad } from '../state/balance-state.js';
 import type { StateStore } from '../state/state-store.js';
-import type { Clock } from './clock.js';
+import type { Clock } from '../time/clock.js';
 import { headroomShare, parseHeadroom } from './headroom.js';
 import { DEFAULT_STRATEGY, NO_SIGNALS, type Affinity, type BalancedTarget, type RungSignals, type Strategy, type TargetSignals } from './load-balance.js';
 import type { Rung, TargetRef } from './route.js';

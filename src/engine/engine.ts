@@ -11,7 +11,7 @@ import { asFailure, runAttempt } from './attempt-runner.js';
 import { cannotServe } from './capability-check.js';
 import { contractFailure, contractFor, type RequestContract } from './contract.js';
 import { measurePrompt } from './prompt-size.js';
-import { systemClock, type Clock } from './clock.js';
+import { systemClock, type Clock } from '../time/clock.js';
 import { runEmbedding, type EmbedContext, type EmbedResult } from './embed.js';
 import { CircuitBreakers } from './breakers.js';
 import { LoadBalancer, sessionKey } from './balancer.js';

@@ -7,7 +7,7 @@ import { allFailedError, stoppedError, type ClientError } from './all-failed.js'
 import type { AttemptReason, AttemptRecord, RequestRecord } from './attempt.js';
 import type { LoadBalancer } from './balancer.js';
 import { expandLadder, firstDegradation, type Candidate } from './candidates.js';
-import { sleep, type Clock } from './clock.js';
+import { sleep, type Clock } from '../time/clock.js';
 import { decide } from './decide.js';
 import type { Decision } from './decision.js';
 import type { Affinity } from './load-balance.js';

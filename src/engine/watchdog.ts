@@ -1,5 +1,5 @@
 import { UpstreamFailure, isUpstreamFailure, type FailureKind } from '../canonical/failure.js';
-import type { Clock } from './clock.js';
+import type { Clock } from '../time/clock.js';
 import type { Timeouts } from './route.js';
 
 export type AttemptPhase = 'headers' | 'body';

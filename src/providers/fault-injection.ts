@@ -1,5 +1,6 @@
 import { UpstreamFailure } from '../canonical/failure.js';
 import { classifyHttpError } from './openai/errors.js';
+import { sleep, type Clock } from '../time/clock.js';
 import type { CallOptions, Target, UpstreamCall, UpstreamEvent } from './target.js';
 
 /**
@@ -30,11 +31,6 @@ export interface FaultRule {
   daily?: { startMinute: number; endMinute: number };
 }
 
-export interface FaultClock {
-  now(): number;
-  setTimer(fn: () => void, ms: number): () => void;
-}
-
 /** Whether `rule` is in force at `now` (time only; the fraction is drawn per request). */
 export function faultActive(rule: FaultRule, now: number): boolean {
   if (rule.fromMs !== undefined && now < rule.fromMs) return false;
@@ -49,7 +45,7 @@ export function faultActive(rule: FaultRule, now: number): boolean {
 }
 
 /** A target that, while a rule is active and the draw says so, fails as the rule's fault. */
-export function withFaults(target: Target, rules: readonly FaultRule[], clock: FaultClock, random: () => number): Target {
+export function withFaults(target: Target, rules: readonly FaultRule[], clock: Clock, random: () => number): Target {
   const mine = rules.filter((r) => r.target === target.id);
   if (mine.length === 0) return target;
   return {
@@ -67,19 +63,19 @@ export function withFaults(target: Target, rules: readonly FaultRule[], clock: F
   };
 }
 
-async function inject(fault: InjectedFault, real: () => Promise<UpstreamCall>, options: CallOptions, clock: FaultClock): Promise<UpstreamCall> {
+async function inject(fault: InjectedFault, real: () => Promise<UpstreamCall>, options: CallOptions, clock: Clock): Promise<UpstreamCall> {
   switch (fault.kind) {
     case 'status': {
       const details = classifyHttpError(fault.status, '', fault.retryAfterMs, []);
       throw new UpstreamFailure({ ...details, message: `injected fault: HTTP ${fault.status}`, code: 'injected_fault' });
     }
     case 'latency':
-      await waitFor(fault.ms, options.signal, clock);
+      await sleep(clock, fault.ms, options.signal);
       return real();
     case 'reset':
       throw new UpstreamFailure({ kind: 'connection', code: 'ECONNRESET', message: 'injected fault: connection reset' });
     case 'no_response':
-      await waitFor(Number.POSITIVE_INFINITY, options.signal, clock);
+      await sleep(clock, Number.POSITIVE_INFINITY, options.signal);
       throw new UpstreamFailure({ kind: 'timeout_headers', message: 'injected fault: no response' });
     case 'cut':
     case 'stall':
@@ -93,7 +89,7 @@ async function inject(fault: InjectedFault, real: () => Promise<UpstreamCall>, o
   }
 }
 
-async function* faulty(events: AsyncIterable<UpstreamEvent>, fault: Extract<InjectedFault, { kind: 'cut' | 'stall' | 'malformed_chunk' | 'empty_output' }>, signal: AbortSignal, clock: FaultClock): AsyncGenerator<UpstreamEvent> {
+async function* faulty(events: AsyncIterable<UpstreamEvent>, fault: Extract<InjectedFault, { kind: 'cut' | 'stall' | 'malformed_chunk' | 'empty_output' }>, signal: AbortSignal, clock: Clock): AsyncGenerator<UpstreamEvent> {
   let chunks = 0;
   const after = fault.kind === 'empty_output' ? 0 : fault.afterChunks;
   const iterator = events[Symbol.asyncIterator]();
@@ -106,7 +102,7 @@ async function* faulty(events: AsyncIterable<UpstreamEvent>, fault: Extract<Inje
           case 'malformed_chunk':
             throw new UpstreamFailure({ kind: chunks > 0 ? 'stream_cut' : 'malformed_response', code: 'malformed_chunk', message: 'injected fault: malformed chunk' });
           case 'stall':
-            await waitFor(Number.POSITIVE_INFINITY, signal, clock);
+            await sleep(clock, Number.POSITIVE_INFINITY, signal);
             return;
           case 'empty_output':
             return; // the stream ends with no output: the engine's empty_output
@@ -120,21 +116,6 @@ async function* faulty(events: AsyncIterable<UpstreamEvent>, fault: Extract<Inje
   } finally {
     await iterator.return?.();
   }
-}
-
-function waitFor(ms: number, signal: AbortSignal, clock: FaultClock): Promise<void> {
-  if (signal.aborted) return Promise.reject(signal.reason);
-  return new Promise((resolve, reject) => {
-    const cancel = Number.isFinite(ms) ? clock.setTimer(resolve, ms) : () => undefined;
-    signal.addEventListener(
-      'abort',
-      () => {
-        cancel();
-        reject(signal.reason);
-      },
-      { once: true },
-    );
-  });
 }
 
 function assertNever(value: never): never {

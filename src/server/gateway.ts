@@ -6,7 +6,7 @@ import { CircuitBreakers } from '../engine/breakers.js';
 import { Catalog } from '../engine/catalog.js';
 import { compileRouteContract } from '../engine/contract.js';
 import { RetryBudget } from '../engine/retry-budget.js';
-import { systemClock, type Clock } from '../engine/clock.js';
+import { systemClock, type Clock } from '../time/clock.js';
 import { Engine } from '../engine/engine.js';
 import type { EmbeddingRoute, Route, Rung } from '../engine/route.js';
 import { withEmbeddingHeaders, type EmbeddingTarget } from '../providers/embedding-target.js';

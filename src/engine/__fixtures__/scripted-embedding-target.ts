@@ -1,7 +1,7 @@
 import { embeddingInputs, inputCount, type EmbeddingRequest, type EmbeddingResponse } from '../../canonical/embeddings.js';
 import { UpstreamFailure, type FailureDetails } from '../../canonical/failure.js';
 import type { EmbedOptions, EmbeddingCall, EmbeddingCapabilities, EmbeddingTarget } from '../../providers/embedding-target.js';
-import type { Clock } from '../clock.js';
+import { sleep, type Clock } from '../../time/clock.js';
 
 /** What a scripted embeddings target does on one call. */
 export type EmbedStep =
@@ -49,18 +49,6 @@ export class ScriptedEmbeddingTarget implements EmbeddingTarget {
   }
 
   private wait(ms: number, signal: AbortSignal): Promise<void> {
-    if (signal.aborted) return Promise.reject(signal.reason);
-    if (ms <= 0) return Promise.resolve();
-    return new Promise((resolve, reject) => {
-      const cancel = ms === Infinity ? () => undefined : this.clock.setTimer(resolve, ms);
-      signal.addEventListener(
-        'abort',
-        () => {
-          cancel();
-          reject(signal.reason);
-        },
-        { once: true },
-      );
-    });
+    return sleep(this.clock, ms, signal);
   }
 }

@@ -1,7 +1,7 @@
 import type { ChatChunk, ChatRequest } from '../../canonical/chat.js';
 import { UpstreamFailure, type FailureDetails } from '../../canonical/failure.js';
 import type { CallOptions, Target, UpstreamCall, UpstreamEvent } from '../../providers/target.js';
-import type { Clock } from '../clock.js';
+import { sleep, type Clock } from '../../time/clock.js';
 
 /** What a scripted in-process target does on one call. */
 export type Step =
@@ -56,19 +56,9 @@ export class ScriptedTarget implements Target {
   }
 
   private wait(ms: number, signal: AbortSignal): Promise<void> {
-    if (signal.aborted) return Promise.reject(signal.reason);
-    if (ms <= 0) return Promise.resolve();
-    return new Promise((resolve, reject) => {
-      const cancel = ms === Infinity ? () => undefined : this.clock.setTimer(resolve, ms);
-      signal.addEventListener(
-        'abort',
-        () => {
-          cancel();
-          this.aborted++;
-          reject(signal.reason);
-        },
-        { once: true },
-      );
+    return sleep(this.clock, ms, signal).catch((reason: unknown) => {
+      this.aborted++;
+      throw reason;
     });
   }
 }

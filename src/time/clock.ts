@@ -1,4 +1,8 @@
-/** Time, injected: the engine never reads the wall clock or sets a timer except through this. */
+/**
+ * Time, injected: the engine (and anything that waits on its behalf, like fault injection) never
+ * reads the wall clock or sets a timer except through this. Shared by every layer, so it depends
+ * on nothing.
+ */
 export interface Clock {
   now(): number;
   /** Calls `fn` after `ms`; returns a function that cancels it. */
@@ -13,7 +17,10 @@ export const systemClock: Clock = {
   },
 };
 
-/** Resolves after `ms` on `clock`, or rejects with the signal's reason when it aborts first. */
+/**
+ * Resolves after `ms` on `clock`, or rejects with the signal's reason when it aborts first. An
+ * infinite `ms` waits for the abort alone (a silent upstream, a stall).
+ */
 export function sleep(clock: Clock, ms: number, signal?: AbortSignal): Promise<void> {
   if (signal?.aborted) return Promise.reject(signal.reason);
   if (ms <= 0) return Promise.resolve();
@@ -22,7 +29,7 @@ export function sleep(clock: Clock, ms: number, signal?: AbortSignal): Promise<v
       cancel();
       reject(signal?.reason);
     };
-    const cancel = clock.setTimer(() => {
+    const cancel = !Number.isFinite(ms) ? () => undefined : clock.setTimer(() => {
       signal?.removeEventListener('abort', onAbort);
       resolve();
     }, ms);
