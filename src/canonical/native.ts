@@ -42,6 +42,22 @@ export function nativeText(chunk: ChatChunk): string | undefined {
   return chunkTexts.get(chunk);
 }
 
+const continued = new WeakSet<ChatChunk>();
+
+/**
+ * Marks a chunk written by a target that continues another's failed stream (mid-stream
+ * continuation). An encoder relaying a native stream switches to writing its own events from here
+ * on, inside the native stream's open block.
+ */
+export function markContinued(chunk: ChatChunk): ChatChunk {
+  continued.add(chunk);
+  return chunk;
+}
+
+export function isContinued(chunk: ChatChunk): boolean {
+  return continued.has(chunk);
+}
+
 /** The upstream's own message behind this canonical response. */
 export function attachNativeMessage(response: ChatResponse, message: unknown): ChatResponse {
   messages.set(response, message);

@@ -58,6 +58,7 @@ export async function start(args: StartArgs, out: Output, env: Record<string, st
   const gateway = await startGateway(config);
   out.info(`understudy listening on ${gateway.url} with ${Object.keys(config.routes).length} route(s) from ${path}`);
   out.info('No client keys are configured: the gateway is open to anyone who can reach it on this address.');
+  if (config.server.adminKey) out.info('The admin API is enabled (/admin/faults, fault headers), for callers with server.admin_key.');
   return () => gateway.close();
 }
 

@@ -122,3 +122,43 @@ describe('breaker and retry budget config', () => {
     expect(problemsOf(base + 'breaker: { min_requests: 50 }\n').problems[0]?.message).toBe('breaker.min_requests (50) must not exceed breaker.window (20)');
   });
 });
+
+describe('hedging, continuation and the cost cap', () => {
+  it('defaults: no hedging, continuation on for plain text, no cost cap', () => {
+    const config = parseConfig(base, 't', { env: {} });
+    const chat = config.routes.chat;
+    expect(chat?.ladder[0]).toMatchObject({ hedgeAfterMs: undefined });
+    expect(chat?.continuation).toMatchObject({ enabled: true, withTools: false, withJson: false, minOverlapChars: 12 });
+    expect(chat?.maxExtraCost).toBeUndefined();
+  });
+
+  it('reads hedge_after_ms per rung, and continuation and max_extra_cost from defaults with route overrides', () => {
+    const text = `providers:
+  primary: { type: openai, base_url: https://api.openai.com/v1 }
+defaults:
+  continuation: { with_tools: true, min_overlap_chars: 20 }
+  max_extra_cost: 0.5
+routes:
+  chat:
+    ladder:
+      - { targets: [primary/gpt-4o, primary/gpt-4o-mini], hedge_after_ms: 800 }
+    continuation: { enabled: false }
+    max_extra_cost: 0.1
+  other:
+    ladder: [{ targets: primary/gpt-4o }]
+`;
+    const config = parseConfig(text, 't', { env: {} });
+    expect(config.routes.chat?.ladder[0]).toMatchObject({ hedgeAfterMs: 800 });
+    expect(config.routes.chat?.continuation).toMatchObject({ enabled: false, withTools: true, minOverlapChars: 20 });
+    expect(config.routes.chat?.maxExtraCost).toBe(0.1);
+    expect(config.routes.other?.continuation).toMatchObject({ enabled: true, withTools: true });
+    expect(config.routes.other?.maxExtraCost).toBe(0.5);
+  });
+
+  it('rejects a non-positive hedge_after_ms, a negative cap and unknown continuation keys', () => {
+    const bad = (route: string) => problemsOf(`providers:\n  primary: { type: openai, base_url: https://api.openai.com/v1 }\nroutes:\n  chat:\n${route}`).message;
+    expect(bad('    ladder: [{ targets: primary/gpt-4o, hedge_after_ms: 0 }]\n')).toMatch(/hedge_after_ms/);
+    expect(bad('    ladder: [{ targets: primary/gpt-4o }]\n    max_extra_cost: -1\n')).toMatch(/max_extra_cost/);
+    expect(bad('    ladder: [{ targets: primary/gpt-4o }]\n    continuation: { splice: true }\n')).toMatch(/splice/);
+  });
+});

@@ -1,3 +1,4 @@
+import { DEFAULT_CONTINUATION, type ContinuationSettings } from '../engine/continuation.js';
 import {
   DEFAULT_DEADLINE_MS,
   DEFAULT_POLICY,
@@ -7,12 +8,13 @@ import {
   type Timeouts,
 } from '../engine/route.js';
 import { breakerConfig, DEFAULT_BREAKER_CONFIG } from '../engine/breaker.js';
+import { healthProbeConfig, type HealthProbeConfig } from '../engine/health-probes.js';
 import { DEFAULT_RETRY_BUDGET_CONFIG, retryBudgetConfig } from '../engine/retry-budget.js';
 import type { CapabilityOverrides } from '../providers/capabilities.js';
 import { COMPAT_PRESET_INFO } from '../providers/openai/presets.js';
 import { DEFAULT_BASE_URLS } from '../providers/registry.js';
 import type { RequestOverrides } from '../providers/request-overrides.js';
-import type { RawConfig, RawFaultRule, RawModel, RawPolicy, RawRoute, RawTimeouts } from './schema.js';
+import type { RawConfig, RawContinuation, RawFaultRule, RawModel, RawPolicy, RawRoute, RawTimeouts } from './schema.js';
 import type { FaultRule, InjectedFault } from '../providers/fault-injection.js';
 import { routeKindProblems } from './route-kind.js';
 import { DEFAULT_AFFINITY, mergeAffinity, modelLimits, modelPrices, resolveRungTargets } from './resolve-balance.js';
@@ -42,6 +44,8 @@ export function resolveConfig(raw: RawConfig, source: string): { config: Config;
     deadlineMs: raw.defaults?.deadline_ms ?? DEFAULT_DEADLINE_MS,
     policy: defaultPolicy,
     affinity: mergeAffinity(DEFAULT_AFFINITY, raw.defaults?.affinity),
+    continuation: mergeContinuation(DEFAULT_CONTINUATION, raw.defaults?.continuation),
+    maxExtraCost: raw.defaults?.max_extra_cost,
   };
 
   const providers: Record<string, ProviderConfig> = {};
@@ -79,11 +83,13 @@ export function resolveConfig(raw: RawConfig, source: string): { config: Config;
       host: raw.server?.host ?? '127.0.0.1',
       port: raw.server?.port ?? DEFAULT_PORT,
       bodyLimitBytes: raw.server?.body_limit_bytes ?? DEFAULT_BODY_LIMIT_BYTES,
+      adminKey: raw.server?.admin_key !== undefined ? new Secret(raw.server.admin_key) : undefined,
     },
     logging: { level: raw.logging?.level ?? 'info' },
     defaults,
     faults: (raw.faults ?? []).map((f, i) => faultRule(f, i, providers, problems)),
     breaker: checked(problems, 'breaker', () => breakerConfig(camelKeys(raw.breaker)), DEFAULT_BREAKER_CONFIG),
+    breakerProbes: raw.breaker?.probes ? healthProbes(raw.breaker.probes) : undefined,
     retryBudget: checked(problems, 'retry_budget', () => retryBudgetConfig(camelKeys(raw.retry_budget)), DEFAULT_RETRY_BUDGET_CONFIG),
     providers,
     routes,
@@ -98,6 +104,11 @@ function camelKeys<T extends object>(raw: T | undefined): Record<string, number>
     if (typeof value === 'number') out[key.replace(/_([a-z])/g, (_m, c: string) => c.toUpperCase())] = value;
   }
   return out;
+}
+
+/** `breaker.probes` (values already checked by the schema) with defaults filled in. */
+function healthProbes(raw: NonNullable<NonNullable<RawConfig['breaker']>['probes']>): HealthProbeConfig {
+  return healthProbeConfig({ ...camelKeys(raw), ...(raw.prompt !== undefined ? { prompt: raw.prompt } : {}) });
 }
 
 /** Builds a config section whose own checks throw (RangeError naming the key), turning a throw into a problem at `section`. */
@@ -142,7 +153,15 @@ function resolveRoute(
       problems.push({ path: at, message: 'a live rung after the cache rung: degradation rungs (cache, then static) come after every live rung' });
     }
     const { targets, strategy, weights } = resolveRungTargets(rung, at, providers, problems);
-    ladder.push({ type: 'targets', targets, timeouts: mergeTimeouts(timeouts, rung.timeouts), retries: rung.retries ?? retries, strategy, weights });
+    ladder.push({
+      type: 'targets',
+      targets,
+      timeouts: mergeTimeouts(timeouts, rung.timeouts),
+      retries: rung.retries ?? retries,
+      strategy,
+      weights,
+      hedgeAfterMs: rung.hedge_after_ms,
+    });
   });
   return {
     name,
@@ -155,6 +174,18 @@ function resolveRoute(
     retries,
     policy: { ...mergePolicy(defaults.policy, r.policy), contractViolationRung: contract.violationRung },
     contract: contract.contract,
+    continuation: mergeContinuation(defaults.continuation, r.continuation),
+    maxExtraCost: r.max_extra_cost ?? defaults.maxExtraCost,
+  };
+}
+
+function mergeContinuation(base: ContinuationSettings, raw: RawContinuation | undefined): ContinuationSettings {
+  return {
+    enabled: raw?.enabled ?? base.enabled,
+    withTools: raw?.with_tools ?? base.withTools,
+    withJson: raw?.with_json ?? base.withJson,
+    minOverlapChars: raw?.min_overlap_chars ?? base.minOverlapChars,
+    instruction: raw?.instruction ?? base.instruction,
   };
 }
 
@@ -202,7 +233,8 @@ function requestOverrides(r: NonNullable<RawModel['request']>): RequestOverrides
   return out;
 }
 
-function faultRule(raw: RawFaultRule, i: number, providers: Record<string, ProviderConfig>, problems: ResolveProblem[]): FaultRule {
+/** A `faults:` entry (or an admin API body) as a FaultRule; problems are reported at `faults[i]`. */
+export function faultRule(raw: RawFaultRule, i: number, providers: Record<string, ProviderConfig>, problems: ResolveProblem[]): FaultRule {
   const at = ['faults', i];
   const provider = raw.target.slice(0, raw.target.indexOf('/'));
   if (!providers[provider]) problems.push({ path: [...at, 'target'], message: `unknown provider '${provider}' (expected one of: ${Object.keys(providers).join(', ')})` });
@@ -225,7 +257,7 @@ function faultRule(raw: RawFaultRule, i: number, providers: Record<string, Provi
   return rule;
 }
 
-function injectedFault(f: RawFaultRule['fault']): InjectedFault {
+export function injectedFault(f: RawFaultRule['fault']): InjectedFault {
   switch (f.kind) {
     case 'status':
       return f.retry_after_ms !== undefined ? { kind: 'status', status: f.status, retryAfterMs: f.retry_after_ms } : { kind: 'status', status: f.status };

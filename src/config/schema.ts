@@ -90,6 +90,8 @@ export const liveRungSchema = z.strictObject({
   strategy: strategySchema.optional(),
   timeouts: timeoutsSchema.optional(),
   retries: z.number().int().min(0).max(10).optional(),
+  /** Hedging: with no first token after this long, the next candidate is started beside the first; the first to answer wins. */
+  hedge_after_ms: positiveMs.optional(),
 });
 
 export const staticRungSchema = z.strictObject({
@@ -115,6 +117,22 @@ export const affinitySchema = z.strictObject({
   enabled: z.boolean().optional(),
   ttl_ms: positiveMs.optional(),
 });
+
+/** Mid-stream continuation: another target finishes a stream that failed after output. */
+export const continuationSchema = z.strictObject({
+  enabled: z.boolean().optional(),
+  /** Also continue answers to requests with tools (default false: tool calls are held whole instead). */
+  with_tools: z.boolean().optional(),
+  /** Also continue answers to requests for JSON output (default false). */
+  with_json: z.boolean().optional(),
+  /** The shortest repeat the seam removes after a continue turn (default 12 characters). */
+  min_overlap_chars: z.number().int().min(1).optional(),
+  /** The continue-from-here turn sent to targets without prefill. */
+  instruction: z.string().min(1).optional(),
+});
+
+/** The most a request may spend on attempts after its first (retries, hedges, fallbacks, continuations), in the price table's currency. */
+const maxExtraCost = z.number().min(0);
 
 /** What every answer of a route must satisfy (regex and schema are compiled at load). */
 export const contractSchema = z.strictObject({
@@ -142,6 +160,10 @@ export const routeSchema = z.strictObject({
   contract: contractSchema.optional(),
   /** A contract violation skips to this rung (index or rung `name`) instead of the next target. */
   contract_violation_to: z.union([z.number().int().min(0), z.string().min(1)]).optional(),
+  /** Chat routes: mid-stream continuation (default `defaults.continuation`). */
+  continuation: continuationSchema.optional(),
+  /** Chat routes: cap on what attempts after the first may cost per request (default `defaults.max_extra_cost`; none when unset). */
+  max_extra_cost: maxExtraCost.optional(),
 });
 
 const count = z.number().int().positive();
@@ -157,6 +179,15 @@ export const breakerSchema = z.strictObject({
   success_threshold: count.optional(),
   misconfigured_cooldown_ms: positiveMs.optional(),
   probe_lease_ms: positiveMs.optional(),
+  /** Active health probes of open circuits; absent (the default): none, they cost money. */
+  probes: z
+    .strictObject({
+      interval_ms: positiveMs.optional(),
+      timeout_ms: positiveMs.optional(),
+      prompt: z.string().min(1).optional(),
+      max_tokens: count.optional(),
+    })
+    .optional(),
 });
 
 export const retryBudgetSchema = z.strictObject({
@@ -195,6 +226,8 @@ export const configSchema = z.strictObject({
       host: z.string().min(1).optional(),
       port: z.number().int().min(0).max(65535).optional(),
       body_limit_bytes: z.number().int().positive().optional(),
+      /** Enables the admin API and fault headers; normally `${env:UNDERSTUDY_ADMIN_KEY}`. */
+      admin_key: z.string().min(16, 'an admin key needs at least 16 characters').optional(),
     })
     .optional(),
   logging: z
@@ -209,6 +242,8 @@ export const configSchema = z.strictObject({
       deadline_ms: positiveMs.optional(),
       policy: policySchema.optional(),
       affinity: affinitySchema.optional(),
+      continuation: continuationSchema.optional(),
+      max_extra_cost: maxExtraCost.optional(),
     })
     .optional(),
   /** Circuit breakers, one per target. */
@@ -229,3 +264,4 @@ export type RawModel = z.infer<typeof modelSchema>;
 export type RawFaultRule = z.infer<typeof faultRuleSchema>;
 export type RawLiveRung = z.infer<typeof liveRungSchema>;
 export type RawAffinity = z.infer<typeof affinitySchema>;
+export type RawContinuation = z.infer<typeof continuationSchema>;

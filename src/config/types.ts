@@ -1,4 +1,6 @@
+import type { ContinuationSettings } from '../engine/continuation.js';
 import type { BreakerConfig } from '../engine/breaker.js';
+import type { HealthProbeConfig } from '../engine/health-probes.js';
 import type { RouteContractSpec } from '../engine/contract.js';
 import type { Price, RateLimits, Strategy } from '../engine/load-balance.js';
 import type { RetryBudgetConfig } from '../engine/retry-budget.js';
@@ -41,6 +43,8 @@ export type RungConfig =
       strategy: Strategy;
       /** Weights by target id (1 where the file sets none). */
       weights: Record<string, number>;
+      /** Start the next candidate beside a first attempt with no first token after this long; undefined: no hedging. */
+      hedgeAfterMs: number | undefined;
     }
   | { type: 'static'; content: string }
   | { type: 'cache'; maxAgeMs: number; maxEntries: number };
@@ -62,6 +66,10 @@ export interface RouteConfig {
   affinity: AffinityConfig;
   /** Chat routes: the output contract (checked at load: its regex and schema compile), or undefined for none. */
   contract: RouteContractSpec | undefined;
+  /** Chat routes: mid-stream continuation. */
+  continuation: ContinuationSettings;
+  /** Chat routes: the most attempts after the first may cost per request (prices' currency); undefined: no cap. */
+  maxExtraCost: number | undefined;
 }
 
 export interface AffinityConfig {
@@ -73,10 +81,21 @@ export interface AffinityConfig {
 export interface Config {
   /** Where it came from (a file path, or `demo`). */
   source: string;
-  server: { host: string; port: number; bodyLimitBytes: number };
+  /** `adminKey` enables the admin API and fault headers (undefined: both refused). */
+  server: { host: string; port: number; bodyLimitBytes: number; adminKey: Secret | undefined };
   logging: { level: 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal' | 'silent' };
-  defaults: { timeouts: Timeouts; retries: number; deadlineMs: number; policy: Policy; affinity: AffinityConfig };
+  defaults: {
+    timeouts: Timeouts;
+    retries: number;
+    deadlineMs: number;
+    policy: Policy;
+    affinity: AffinityConfig;
+    continuation: ContinuationSettings;
+    maxExtraCost: number | undefined;
+  };
   breaker: BreakerConfig;
+  /** `breaker.probes`: active health probes of open circuits, or undefined for none (the default). */
+  breakerProbes: HealthProbeConfig | undefined;
   /** Injected faults (game days); empty unless configured. */
   faults: FaultRule[];
   retryBudget: RetryBudgetConfig;

@@ -2,8 +2,10 @@ import type { ChatChunk, ChatRequest, ChatResponse } from '../canonical/chat.js'
 import { ChunkAssembler, chunkHasOutput, responseToChunks } from '../canonical/chunks.js';
 import { UpstreamFailure, isUpstreamFailure, type FailureDetails } from '../canonical/failure.js';
 import type { Target, UpstreamEvent } from '../providers/target.js';
+import type { RequestFault } from '../providers/fault-injection.js';
 import { contractFailure, type RequestContract } from './contract.js';
 import { chunkCommits, responseHasOutput } from './output.js';
+import { gateToolCalls } from './tool-call-gate.js';
 import type { AttemptWatch } from './watchdog.js';
 
 type Committed =
@@ -22,6 +24,8 @@ export interface AttemptOptions {
    * until they pass); a `pass` stream is checked by the engine when it ends.
    */
   contract: RequestContract | undefined;
+  /** A fault the request carries, passed to the target call (the fault wrapper honours it). */
+  fault?: RequestFault | undefined;
 }
 
 /**
@@ -40,12 +44,15 @@ export async function runAttempt(
 ): Promise<AttemptResult> {
   let iterator: AsyncIterator<UpstreamEvent> | undefined;
   try {
-    const call = await watch.within(target.call(request, { signal: watch.signal, stream }), 'headers');
+    const call = await watch.within(target.call(request, { signal: watch.signal, stream, fault: options.fault }), 'headers');
     watch.markHeaders(call.headers);
     iterator = call.events[Symbol.asyncIterator]();
+    const buffered = options.contract?.stream === 'buffer';
+    // A streamed tool call reaches the client whole or not at all (tool-call-gate.ts).
+    if (stream && !buffered && Array.isArray(request.tools) && request.tools.length > 0) iterator = gateToolCalls(iterator, watch);
     const result = !stream
       ? await untilComplete(iterator, watch)
-      : options.contract?.stream === 'buffer'
+      : buffered
         ? await untilBuffered(iterator, includeUsage, watch)
         : await untilFirstOutput(iterator, includeUsage, watch);
     if (options.refusalIsFailure && isFilteredBeforeOutput(result)) {

@@ -2,8 +2,26 @@ import type { FailureKind } from '../canonical/failure.js';
 import type { BreakerChange } from './breaker.js';
 import type { DecisionAction } from './decision.js';
 
-/** Why an attempt was started. */
-export type AttemptReason = 'primary' | 'retry' | 'fallback';
+/**
+ * Why an attempt was started: the first one, a retry on the same target, a fallback to another
+ * target, a hedge (raced beside a slow attempt), or a continuation of a stream that failed after
+ * output.
+ */
+export type AttemptReason = 'primary' | 'retry' | 'fallback' | 'hedge' | 'continuation';
+
+/** Where one target's streamed answer was taken over by another (mid-stream continuation). */
+export interface Splice {
+  /** The target whose stream failed. */
+  from: string;
+  /** The target that continued the answer. */
+  to: string;
+  /** Characters of answer text the client had when the stream failed. */
+  atChar: number;
+  /** How the partial answer was handed over. */
+  mode: 'prefill' | 'continue_turn';
+  /** Characters the continuation repeated and the seam removed. */
+  overlapChars: number;
+}
 
 /** One serialisable record per upstream attempt (or skipped candidate). */
 export interface AttemptRecord {
@@ -11,8 +29,11 @@ export interface AttemptRecord {
   target: string;
   rung: number;
   reason: AttemptReason;
-  /** `skipped` means the candidate was passed over without a call (e.g. cooling down). */
-  outcome: 'ok' | 'failed' | 'skipped';
+  /**
+   * `skipped`: passed over without a call (e.g. cooling down). `lost`: one of a hedged pair whose
+   * partner answered first; its upstream request was aborted.
+   */
+  outcome: 'ok' | 'failed' | 'skipped' | 'lost';
   startedAt: number;
   headersAt?: number;
   firstTokenAt?: number;
@@ -32,6 +53,8 @@ export interface AttemptRecord {
   droppedParams?: string[];
   /** The target's circuit when the attempt was dispatched. */
   breaker?: 'closed' | 'half_open';
+  /** A hedge was due for this attempt but not started, and why (e.g. the retry budget was exhausted). */
+  hedgeSkipped?: string;
   /** The circuit changed phase because of this attempt (opened, or closed after probes). */
   breakerChange?: BreakerChange;
 }
@@ -50,6 +73,12 @@ export interface RequestRecord {
   degraded: boolean;
   /** The stream ended with an error event after output had been sent. */
   streamError?: FailureKind;
+  /** Every target whose output reached the client, in order, when more than one did (continuation). */
+  contributors?: string[];
+  /** Where the answer was spliced. */
+  splices?: Splice[];
+  /** Estimated cost of the attempts after the first, when the request had a `max_extra_cost` (extra-cost.ts). */
+  extraCost?: number;
   attempts: AttemptRecord[];
   /** Set when the gateway rejected the request before any attempt (bad input, unknown model). */
   rejected?: string;

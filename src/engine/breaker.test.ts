@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { FAILURE_KINDS, type FailureKind } from '../canonical/failure.js';
 import { freshBreaker, type BreakerState } from '../state/breaker-state.js';
-import { admitStep, breakerConfig, DEFAULT_BREAKER_CONFIG, feedsBreaker, phaseAt, recordStep, releaseStep, type BreakerFeed } from './breaker.js';
+import { admitStep, breakerConfig, DEFAULT_BREAKER_CONFIG, feedsBreaker, healthProbeSucceededStep, phaseAt, recordStep, releaseStep, type BreakerFeed } from './breaker.js';
 
 const config = breakerConfig();
 const T0 = 1_700_000_000_000;
@@ -109,5 +109,50 @@ describe('breakerConfig', () => {
     [{ maxCooldownMs: 1_000 }, 'breaker.maxCooldownMs'],
   ])('rejects %o naming %s', (overrides, key) => {
     expect(() => breakerConfig(overrides)).toThrow(key);
+  });
+});
+
+describe('healthProbeSucceededStep (pure): an active health probe ends an open period early', () => {
+  const open: BreakerState = { phase: 'open', reason: 'consecutive_failures', kind: 'overloaded', openedAt: T0, reopensAt: T0 + 30_000, cooldownMs: 30_000 };
+
+  it('moves the open breaker to half-open with no probe in flight, keeping why it opened', () => {
+    const step = healthProbeSucceededStep(open, T0, T0 + 5_000);
+    expect(step.next).toEqual({ phase: 'half_open', reason: 'consecutive_failures', kind: 'overloaded', cooldownMs: 30_000, probeLeases: [], successes: 0 });
+    expect(step.result).toEqual({ from: 'open', to: 'half_open', at: T0 + 5_000 });
+  });
+
+  it('then real requests confirm with the usual probes and success threshold', () => {
+    let state = healthProbeSucceededStep(open, T0, T0 + 5_000).next;
+    const first = admitStep(state, T0 + 5_001, config);
+    expect(first.result).toEqual({ admitted: true, probe: true, state: 'half_open' });
+    expect(admitStep(first.next, T0 + 5_001, config).result).toMatchObject({ admitted: false }); // one probe at a time
+    state = recordStep(first.next, { ok: true }, true, T0 + 5_002, config).next;
+    expect(state).toMatchObject({ phase: 'half_open', successes: 1 }); // successThreshold 2: not closed yet
+    state = admitStep(state, T0 + 5_003, config).next;
+    const closing = recordStep(state, { ok: true }, true, T0 + 5_004, config);
+    expect(closing.next).toEqual(freshBreaker());
+    expect(closing.result).toEqual({ from: 'half_open', to: 'closed', at: T0 + 5_004 });
+  });
+
+  it('a real probe failing after it reopens the breaker for twice the period, as usual', () => {
+    const half = healthProbeSucceededStep(open, T0, T0 + 5_000).next;
+    const admitted = admitStep(half, T0 + 5_001, config).next;
+    const reopened = recordStep(admitted, { ok: false, kind: 'server_error' }, true, T0 + 5_002, config);
+    expect(reopened.next).toMatchObject({ phase: 'open', cooldownMs: 60_000, reopensAt: T0 + 5_002 + 60_000 });
+  });
+
+  it('changes nothing when the breaker moved on since the probe was sent', () => {
+    const reopened: BreakerState = { ...open, openedAt: T0 + 1_000, reopensAt: T0 + 61_000, cooldownMs: 60_000 };
+    const half: BreakerState = { phase: 'half_open', reason: 'failure_rate', kind: 'server_error', cooldownMs: 1, probeLeases: [T0], successes: 0 };
+    const closed = freshBreaker();
+    for (const state of [reopened, half, closed]) {
+      const step = healthProbeSucceededStep(state, T0, T0 + 5_000);
+      expect(step.next).toBe(state);
+      expect(step.result).toBeUndefined();
+    }
+  });
+
+  it('changes nothing once the open period is over anyway (the next admit probes)', () => {
+    expect(healthProbeSucceededStep(open, T0, T0 + 30_000).next).toBe(open);
   });
 });

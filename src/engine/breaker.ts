@@ -5,6 +5,7 @@
  *
  *   closed ──(failure rate | consecutive failures | misconfiguration)──▶ open
  *   open ──(now ≥ reopensAt: the next admit takes a probe)──▶ half_open
+ *   open ──(an active health probe succeeded, when configured: healthProbeSucceededStep)──▶ half_open
  *   half_open ──(successThreshold probe successes)──▶ closed (window and counts start afresh)
  *   half_open ──(a probe fails)──▶ open, for twice the last open period (capped)
  *
@@ -189,6 +190,30 @@ export function recordStep(state: BreakerState, outcome: BreakerOutcome, probe: 
 export function releaseStep(state: BreakerState, probe: boolean): Step<void> {
   if (!probe || state.phase !== 'half_open') return { next: state, result: undefined };
   return { next: releaseLease(state), result: undefined };
+}
+
+/** An open period ended early by an active health probe (health-probes.ts). */
+export interface HealthProbeChange {
+  from: 'open';
+  to: 'half_open';
+  at: number;
+}
+
+/**
+ * An active health probe (health-probes.ts, off unless `breaker.probes` is configured) got an
+ * answer from a target whose circuit is open: the open period ends now and the breaker goes
+ * half-open with no probe in flight, so real requests confirm the recovery as usual (at most
+ * `halfOpenProbes` at once, `successThreshold` successes to close; a failure reopens it for twice
+ * the period). Applies only to the open period the health probe was sent in (`openedAt`); a
+ * breaker that moved on since (reopened, half-open, closed) or whose period is over anyway is
+ * left as it is. A failed health probe has no step: it changes nothing.
+ */
+export function healthProbeSucceededStep(state: BreakerState, openedAt: number, now: number): Step<HealthProbeChange | undefined> {
+  if (state.phase !== 'open' || state.openedAt !== openedAt || now >= state.reopensAt) return { next: state, result: undefined };
+  return {
+    next: { phase: 'half_open', reason: state.reason, kind: state.kind, cooldownMs: state.cooldownMs, probeLeases: [], successes: 0 },
+    result: { from: 'open', to: 'half_open', at: now },
+  };
 }
 
 /** The breaker's phase as seen at `now`: an open breaker past its `reopensAt` reads as half-open (the next admit probes). */

@@ -29,12 +29,14 @@ import type { StateStore } from '../state/state-store.js';
 import {
   admitStep,
   DEFAULT_BREAKER_CONFIG,
+  healthProbeSucceededStep,
   recordStep,
   releaseStep,
   type Admission,
   type BreakerConfig,
   type BreakerOutcome,
   type BreakerTransition,
+  type HealthProbeChange,
   type Step,
 } from './breaker.js';
 
@@ -72,6 +74,16 @@ export class CircuitBreakers {
   async release(targetId: string, probe: boolean): Promise<void> {
     if (!probe) return;
     await this.update(targetId, (state) => releaseStep(state, probe));
+  }
+
+  /**
+   * An active health probe sent while the circuit was open (the open period that began at
+   * `openedAt`) got an answer: ends that period now (half-open). Undefined when the breaker had
+   * moved on, or the write lost every race (the period then ends on time, as without probes).
+   */
+  async healthProbeSucceeded(targetId: string, openedAt: number, now: number): Promise<(HealthProbeChange & { targetId: string }) | undefined> {
+    const result = await this.update(targetId, (state) => healthProbeSucceededStep(state, openedAt, now));
+    return result.done && result.value ? { ...result.value, targetId } : undefined;
   }
 
   /** The stored state (closed and empty for a target never seen), for metrics and the dashboard. */

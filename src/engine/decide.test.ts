@@ -69,6 +69,18 @@ describe('decide: the default policy table', () => {
     }
   });
 
+  it('after output was sent, a continuable stream is continued elsewhere only for failures that are the target\'s', () => {
+    const continued = FAILURE_KINDS.filter((kind) => decide(input(kind, { committed: true, continuable: true }), policy).action === 'continue');
+    expect(continued.sort()).toEqual(['connection', 'malformed_response', 'overloaded', 'rate_limited', 'server_error', 'stream_cut', 'stream_stalled']);
+    // Never continued: the contract refused the answer, the safety system stopped it, time ran out, the client left.
+    for (const kind of ['contract_violation', 'content_policy', 'deadline_exceeded', 'client_cancelled', 'invalid_request'] as const) {
+      expect(decide(input(kind, { committed: true, continuable: true }), policy).action, kind).not.toBe('continue');
+    }
+    expect(decide(input('stream_cut', { committed: true, continuable: true }), policy)).toEqual({ action: 'continue', rule: 'midstream_continuation' });
+    // Not continuable (tools, JSON, a route that turned it off): the stream ends with an error.
+    expect(decide(input('stream_cut', { committed: true, continuable: false }), policy)).toEqual({ action: 'stop', rule: 'committed_stream' });
+  });
+
   it('over the retry budget, every retry becomes a move to the next target (a rate limit still cools)', () => {
     expect(decide(input('server_error', { retryBudgetExhausted: true }), policy)).toEqual({ action: 'next_target', rule: 'retry_budget_exhausted' });
     expect(decide(input('connection', { retryBudgetExhausted: true }), policy)).toEqual({ action: 'next_target', rule: 'retry_budget_exhausted' });

@@ -1,4 +1,4 @@
-import type { FailureDetails } from '../canonical/failure.js';
+import type { FailureDetails, FailureKind } from '../canonical/failure.js';
 import { backoffDelay } from './backoff.js';
 import type { Decision } from './decision.js';
 import type { Policy } from './route.js';
@@ -18,9 +18,34 @@ export interface DecideInput {
   committed: boolean;
   /** A uniform number in [0, 1) for jitter, supplied by the caller. */
   random: number;
+  /**
+   * A committed stream may be continued by another target: the client streams, the answer so far
+   * is plain text, and the route allows it (continuation.ts). Only read when `committed`.
+   */
+  continuable?: boolean;
+  /**
+   * A hedge partner of the failed attempt is still running: a retry would race a third attempt
+   * beside it, so the request waits for the partner instead (a move to the next target).
+   */
+  hedgeInFlight?: boolean;
   /** The fleet-wide or per-route retry budget has no room: a retry becomes a move to the next target. */
   retryBudgetExhausted?: boolean;
 }
+
+/**
+ * Failures after output that another target may repair by continuing the answer: the target broke
+ * (cut, stall, an in-band error, garbage), not the request, the contract, the safety system, the
+ * deadline or the client.
+ */
+const CONTINUABLE: ReadonlySet<FailureKind> = new Set<FailureKind>([
+  'stream_cut',
+  'stream_stalled',
+  'server_error',
+  'overloaded',
+  'connection',
+  'rate_limited',
+  'malformed_response',
+]);
 
 /**
  * The fallback decision. Pure: the same input always gives the same decision.
@@ -31,11 +56,14 @@ export function decide(input: DecideInput, policy: Policy): Decision {
   const canRetry = input.retriesUsed < input.retriesAllowed;
 
   if (input.committed && failure.kind !== 'client_cancelled') {
-    // Output already reached the client: another target cannot silently take over (no splice
-    // yet), and the stream must end with an explicit error, never as a truncated success.
+    // Output already reached the client. A target's fault may be repaired by another target
+    // continuing the answer; anything else ends the stream with an explicit error, never as a
+    // truncated success.
+    if (input.continuable && CONTINUABLE.has(failure.kind)) return { action: 'continue', rule: 'midstream_continuation' };
     return { action: 'stop', rule: 'committed_stream' };
   }
   const decision = decideByKind(input, policy, canRetry);
+  if (decision.action === 'retry_same' && input.hedgeInFlight) return { action: 'next_target', rule: 'hedge_in_flight' };
   if (decision.action === 'retry_same' && input.retryBudgetExhausted) {
     // Over budget: an outage must not become a retry storm. Move on (cooling a rate-limited
     // target for its own wait, as a long Retry-After would).

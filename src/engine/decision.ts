@@ -6,6 +6,8 @@ export type Decision =
   | { action: 'skip_to'; match: 'other_model'; rule: string }
   | { action: 'skip_to'; match: 'rung'; rung: number; rule: string }
   | { action: 'degrade'; rule: string }
+  /** A committed stream failed: another target continues the answer from where it stopped (continuation.ts). */
+  | { action: 'continue'; rule: string }
   | { action: 'stop'; rule: string };
 
 export type DecisionAction = Decision['action'];

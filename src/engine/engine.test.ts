@@ -2,18 +2,22 @@ import { describe, expect, it } from 'vitest';
 import type { ChatRequest } from '../canonical/chat.js';
 import { MemoryStateStore } from '../state/memory.js';
 import type { RequestRecord } from './attempt.js';
+import { DEFAULT_CONTINUATION } from './continuation.js';
 import { Engine, type EngineResult, type StreamItem } from './engine.js';
 import { FakeClock } from './fake-clock.js';
+import { DEFAULT_RETRY_BUDGET_CONFIG, RetryBudget, type RetryBudgetConfig } from './retry-budget.js';
 import { DEFAULT_POLICY, type Route, type Rung, type Timeouts } from './route.js';
 import { ScriptedTarget, type Step } from './__fixtures__/scripted-target.js';
 
 const timeouts: Timeouts = { headersMs: 1_000, firstTokenMs: 2_000, stallMs: 500, totalMs: 10_000 };
 const request: ChatRequest = { model: 'r', messages: [{ role: 'user', content: 'hi' }] };
 
-function setup(ladder: (clock: FakeClock) => Rung[], deadlineMs = 60_000) {
+function setup(ladder: (clock: FakeClock) => Rung[], deadlineMs = 60_000, retryBudget?: Partial<RetryBudgetConfig>) {
   const clock = new FakeClock();
   const records: RequestRecord[] = [];
-  const engine = new Engine({ state: new MemoryStateStore(), clock, random: () => 0.5, onRecord: (r) => records.push(r) });
+  const state = new MemoryStateStore();
+  const budget = retryBudget ? { retryBudget: new RetryBudget(state, { ...DEFAULT_RETRY_BUDGET_CONFIG, ...retryBudget }) } : {};
+  const engine = new Engine({ state, clock, random: () => 0.5, onRecord: (r) => records.push(r), ...budget });
   const route: Route = {
     name: 'r',
     ladder: ladder(clock),
@@ -127,8 +131,9 @@ describe('Engine on a fake clock', () => {
     expect(records[0]?.servedBy).toBe('b/b');
   });
 
-  it('ends a committed stream with an error item when it stalls after output', async () => {
-    const { clock, run, records } = setup((c) => [rung(new ScriptedTarget('p/a', c, [{ text: 'one two three', stallAfterChunk: 2 }])), rung(new ScriptedTarget('b/b', c, [{ text: 'backup' }]))]);
+  it('ends a committed stream with an error item when it stalls after output (continuation off)', async () => {
+    const { clock, run, records, route } = setup((c) => [rung(new ScriptedTarget('p/a', c, [{ text: 'one two three', stallAfterChunk: 2 }])), rung(new ScriptedTarget('b/b', c, [{ text: 'backup' }]))]);
+    route.continuation = { ...DEFAULT_CONTINUATION, enabled: false };
     const result = await settleWith(clock, run(true), 1);
     expect(result.type).toBe('stream');
     if (result.type !== 'stream') return;
@@ -212,5 +217,100 @@ describe('Engine on a fake clock', () => {
     ]);
     const result = await settleWith(clock, run(), 1);
     expect(result.type === 'error' && result.error).toMatchObject({ status: 429, retryAfterMs: 4_000 });
+  });
+});
+
+describe('hedged requests on a fake clock', () => {
+  function hedged(ms: number, ...targets: ScriptedTarget[]): Rung {
+    return { type: 'targets', targets, timeouts, retries: 1, origin: 'route', hedgeAfterMs: ms };
+  }
+
+  it('with no first token by hedge_after_ms, races the next candidate; the first to answer wins and the loser is aborted', async () => {
+    let slow!: ScriptedTarget;
+    let fast!: ScriptedTarget;
+    const { clock, run, records } = setup((c) => [hedged(300, (slow = new ScriptedTarget('p/slow', c, [{ text: 'late answer', firstAfterMs: 1_500 }])), (fast = new ScriptedTarget('p/fast', c, [{ text: 'quick answer', firstAfterMs: 100 }])))]);
+    const pending = run(true);
+    await clock.advance(299);
+    expect(fast.calls).toBe(0);
+    await clock.advance(1);
+    expect(fast.calls).toBe(1); // the hedge starts at 300 ms
+    await clock.advance(100);
+    const result = await pending;
+    expect(result.type).toBe('stream');
+    if (result.type !== 'stream') return;
+    expect(result.served.servedBy).toBe('p/fast');
+    expect(slow.aborted).toBe(1); // the loser's upstream call was aborted
+    await collect(result.items);
+    const attempts = records[0]?.attempts ?? [];
+    expect(attempts.map((a) => [a.target, a.reason, a.outcome])).toEqual([
+      ['p/slow', 'primary', 'lost'],
+      ['p/fast', 'hedge', 'ok'],
+    ]);
+    // Hedge at 300 ms, its first token 100 ms later: the loser is cut off right then.
+    expect((attempts[0]?.endedAt ?? 0) - (attempts[0]?.startedAt ?? 0)).toBe(400);
+  });
+
+  it('does not hedge an attempt that answers in time', async () => {
+    let backup!: ScriptedTarget;
+    const { clock, run } = setup((c) => [hedged(300, new ScriptedTarget('p/a', c, [{ text: 'in time', firstAfterMs: 200 }]), (backup = new ScriptedTarget('p/b', c, [{ text: 'never' }])))]);
+    const result = await settleWith(clock, run(), 50);
+    expect(text(result)).toBe('in time');
+    expect(backup.calls).toBe(0);
+  });
+
+  it('does not hedge once the first token arrived (a non-streaming client still waiting for the end)', async () => {
+    let backup!: ScriptedTarget;
+    const { clock, run } = setup((c) => [hedged(300, new ScriptedTarget('p/a', c, [{ text: 'a slow but steady answer', firstAfterMs: 100, chunkGapMs: 100 }]), (backup = new ScriptedTarget('p/b', c, [{ text: 'never' }])))]);
+    const result = await settleWith(clock, run(false), 50);
+    expect(text(result)).toBe('a slow but steady answer');
+    expect(backup.calls).toBe(0);
+  });
+
+  it('a partner that fails while the first still runs is recorded, and the request waits for the first', async () => {
+    const { clock, run, records } = setup((c) => [
+      hedged(300, new ScriptedTarget('p/slow', c, [{ text: 'worth the wait', firstAfterMs: 800 }]), new ScriptedTarget('p/broken', c, [{ fail: { kind: 'server_error', status: 500 } }])),
+    ]);
+    const result = await settleWith(clock, run(), 100);
+    expect(text(result)).toBe('worth the wait');
+    const attempts = records[0]?.attempts ?? [];
+    expect(attempts.map((a) => [a.target, a.reason, a.outcome])).toEqual([
+      ['p/slow', 'primary', 'ok'],
+      ['p/broken', 'hedge', 'failed'],
+    ]);
+    // A retry would have raced a third attempt beside the first: decide() turns it into waiting.
+    expect(attempts[1]?.decision).toEqual({ action: 'next_target', rule: 'hedge_in_flight' });
+  });
+
+  it('when both fail, the walk moves past the pair (the partner is not run twice)', async () => {
+    let partner!: ScriptedTarget;
+    const { clock, run, records } = setup((c) => [
+      hedged(300, new ScriptedTarget('p/slow', c, [{ hang: true }]), (partner = new ScriptedTarget('p/partner', c, [{ fail: { kind: 'context_window', status: 400 } }]))),
+      rung(new ScriptedTarget('b/next', c, [{ text: 'from the next rung' }])),
+    ]);
+    // The partner fails at once; the first gives up waiting for headers at 1 s.
+    const result = await settleWith(clock, run(true), 100);
+    expect(result.type).toBe('stream');
+    if (result.type !== 'stream') return;
+    await collect(result.items);
+    expect(result.served.servedBy).toBe('b/next');
+    expect(partner.calls).toBe(1);
+    expect(records[0]?.attempts.map((a) => [a.target, a.reason, a.outcome])).toEqual([
+      ['p/slow', 'primary', 'failed'],
+      ['p/partner', 'hedge', 'failed'],
+      ['b/next', 'fallback', 'ok'],
+    ]);
+  });
+
+  it('a hedge is paid from the retry budget: with none left, no hedge starts and the record says why', async () => {
+    let backup!: ScriptedTarget;
+    const { clock, run, records } = setup(
+      (c) => [hedged(300, new ScriptedTarget('p/a', c, [{ text: 'slow', firstAfterMs: 600 }]), (backup = new ScriptedTarget('p/b', c, [{ text: 'never' }])))],
+      60_000,
+      { ratio: 0, minRetriesPerWindow: 0 },
+    );
+    const result = await settleWith(clock, run(), 100);
+    expect(text(result)).toBe('slow');
+    expect(backup.calls).toBe(0);
+    expect(records[0]?.attempts[0]?.hedgeSkipped).toBe('retry budget exhausted');
   });
 });

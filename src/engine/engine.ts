@@ -1,21 +1,26 @@
 import type { ChatChunk, ChatRequest, ChatResponse } from '../canonical/chat.js';
-import { ChunkAssembler, chunkHasOutput, responseToChunks } from '../canonical/chunks.js';
+import { ChunkAssembler, chunkFinishes, chunkHasOutput, responseToChunks } from '../canonical/chunks.js';
 import type { EmbeddingRequest } from '../canonical/embeddings.js';
 import type { FailureDetails } from '../canonical/failure.js';
+import { markContinued } from '../canonical/native.js';
 import type { Target, UpstreamEvent } from '../providers/target.js';
+import type { RequestFault } from '../providers/fault-injection.js';
 import type { StateStore } from '../state/state-store.js';
 import { allFailedError, type ClientError } from './all-failed.js';
 import { ANONYMOUS_PARTITION, answerKey, cacheRungOf, cacheScope, readCachedAnswer, rememberAnswer } from './answer-cache.js';
-import type { AttemptRecord, RequestRecord } from './attempt.js';
+import type { AttemptRecord, RequestRecord, Splice } from './attempt.js';
+import { continuablePartial, continuationAllowed, continuationRequest, DEFAULT_CONTINUATION, type ContinuationRequest } from './continuation.js';
+import { SeamJoiner } from './seam.js';
 import { asFailure, runAttempt } from './attempt-runner.js';
 import { cannotServe } from './capability-check.js';
 import { contractFailure, contractFor, type RequestContract } from './contract.js';
-import { measurePrompt } from './prompt-size.js';
+import { measurePrompt, type PromptSize } from './prompt-size.js';
+import { attemptCostEstimate, extraCostCap, outputTokenLimit, promptTokenEstimate } from './extra-cost.js';
 import { systemClock, type Clock } from '../time/clock.js';
 import { runEmbedding, type EmbedContext, type EmbedResult } from './embed.js';
 import { CircuitBreakers } from './breakers.js';
 import { LoadBalancer, sessionKey } from './balancer.js';
-import { feedBreaker, finishRecord, newRequestRecord, recordFailure, walkLadder, type WalkDeps } from './ladder-walk.js';
+import { feedBreaker, finishRecord, newRequestRecord, recordFailure, walkLadder, type WalkDeps, type WalkJob } from './ladder-walk.js';
 import { RetryBudget } from './retry-budget.js';
 import { DEFAULT_POLICY, type CacheRung, type DegradationRung, type EmbeddingRoute, type Route } from './route.js';
 import { CACHE_TARGET, cachedResponse, staticResponse, STATIC_TARGET } from './static-answer.js';
@@ -40,14 +45,50 @@ export interface RunContext {
   signal: AbortSignal;
   /** The `x-understudy-session` header (session affinity; the request's `user` stands in without it). */
   session?: string | undefined;
+  /** The request's own `max_extra_cost` (`x-understudy-max-extra-cost`); it can only lower the route's. */
+  maxExtraCost?: number | undefined;
+  /** A fault the request carries (admin-only `x-understudy-fault` header), handed to every target call. */
+  fault?: RequestFault | undefined;
 }
 
-/** Who answered, as known when the answer was committed. */
+/** Who answered: known when the answer was committed, updated if another target continues a stream. */
 export interface Served {
   route: string;
+  /** The target that finished the answer. */
   servedBy: string;
   degraded: boolean;
   attempts: AttemptRecord[];
+  /** Every target whose output reached the client, in order, when a stream was continued. */
+  contributors?: string[];
+  splices?: Splice[];
+}
+
+/** One target's share of a stream: its committed head, the rest still coming, and its attempt. */
+interface Segment {
+  target: Target;
+  head: ChatChunk[];
+  rest: AsyncIterator<UpstreamEvent> | undefined;
+  watch: AttemptWatch;
+  attempt: AttemptRecord;
+}
+
+/** What a stream needs to know of its request while it runs. */
+interface StreamSession {
+  route: Route;
+  request: ChatRequest;
+  signal: AbortSignal;
+  record: RequestRecord;
+  served: Served;
+  includeUsage: boolean;
+  contract: RequestContract | undefined;
+  /** Called with the assembled answer when the stream completes successfully (the degradation cache). */
+  remember: ((response: ChatResponse) => void) | undefined;
+  /** Another target may continue this stream if it fails after output. */
+  continuable: boolean;
+  /** The request's injected fault (admin header), which applies to a continuation's calls too. */
+  fault: RequestFault | undefined;
+  /** The request's cost cap on resilience, which a continuation counts against too. */
+  maxExtraCost: number | undefined;
 }
 
 export type StreamItem =
@@ -86,14 +127,16 @@ export class Engine {
     const prompt = await measurePrompt(request, smallestWindow(route));
     const contract = contractFor(request, route.contract);
     const cache = this.answerCache(route, request);
+    const maxExtraCost = extraCostCap(route.maxExtraCost, ctx.maxExtraCost);
     const walked = await walkLadder(this.deps, route, record, ctx.signal, {
+      ...this.costCap(maxExtraCost, prompt, request),
       ...(cache ? { fromCache: () => this.deps.state.getCachedAnswer(cache.scope, cache.key, this.clock.now()) } : {}),
       cannotServe: (target: Target) => cannotServe(request, target.capabilities, prompt),
       headersEarly: (target: Target) => target.streamsUpstream(ctx.stream),
       modelKey: (target: Target) => target.model,
       session: sessionKey(ctx.session, request.user),
       attempt: async (target: Target, watch: AttemptWatch) => {
-        const result = await runAttempt(target, request, ctx.stream, includeUsage, watch, { refusalIsFailure: route.policy.fallbackOnContentPolicy, contract });
+        const result = await runAttempt(target, request, ctx.stream, includeUsage, watch, { refusalIsFailure: route.policy.fallbackOnContentPolicy, contract, fault: ctx.fault });
         return result.ok ? { ok: true, value: result, droppedParams: result.droppedParams } : result;
       },
     });
@@ -117,9 +160,22 @@ export class Engine {
       this.finish(record, 200);
       return { type: 'response', served, response: result.response };
     }
-    // A `pass` stream's contract is checked when it ends (an answer held whole was checked before the commit).
-    const endCheck = result.rest ? contract : undefined;
-    return { type: 'stream', served, items: this.streamOn(result.head, result.rest, watch, attempt, record, endCheck, remember) };
+    const session: StreamSession = {
+      route,
+      request,
+      signal: ctx.signal,
+      fault: ctx.fault,
+      record,
+      served,
+      includeUsage,
+      // A `pass` stream's contract is checked when it ends (an answer held whole was checked before the commit).
+      contract: result.rest ? contract : undefined,
+      remember,
+      // Only a stream still under way can fail after output; one held whole has nothing left to fail.
+      continuable: result.rest !== undefined && continuationAllowed(request, route.continuation ?? DEFAULT_CONTINUATION),
+      maxExtraCost,
+    };
+    return { type: 'stream', served, items: this.streamOn({ target, head: result.head, rest: result.rest, watch, attempt }, session) };
   }
 
   /** Walks an embeddings route's ladder for one request (non-streaming): the same walk, decisions and records as chat. */
@@ -128,69 +184,161 @@ export class Engine {
   }
 
   /**
-   * After the commit point: pass the rest through under the same watchdogs; a late failure ends the
-   * stream with an error. With `contract` (a `pass` stream), the answer is assembled as it streams
-   * and checked at its end: a violation ends the stream with an error event, never as a success.
+   * After the commit point: pass the rest through under the same watchdogs. When the stream fails
+   * after output and the request allows it, another target continues the answer (continuation.ts;
+   * the seam is joined by seam.ts) and the client sees one stream; otherwise — or when no target
+   * can continue — the stream ends with an error event, never as a truncated success. With a
+   * contract (a `pass` stream), the answer is assembled as it streams and checked at its end.
    */
-  private async *streamOn(
-    head: ChatChunk[],
-    rest: AsyncIterator<UpstreamEvent> | undefined,
-    watch: AttemptWatch,
-    attempt: AttemptRecord,
-    record: RequestRecord,
-    contract: RequestContract | undefined,
-    /** Called with the assembled answer when the stream completes successfully (the degradation cache). */
-    remember?: (response: ChatResponse) => void,
-  ): AsyncGenerator<StreamItem> {
+  private async *streamOn(first: Segment, s: StreamSession): AsyncGenerator<StreamItem> {
+    let seg = first;
+    let seam: SeamJoiner | undefined;
+    let streamId = '';
     let settled = false;
-    const assembler = contract || remember ? new ChunkAssembler() : undefined;
+    const assembler = s.contract || s.remember || s.continuable ? new ChunkAssembler() : undefined;
     try {
-      for (const chunk of head) {
-        assembler?.add(chunk);
-        yield { type: 'chunk', chunk };
-      }
-      while (rest) {
-        const next = await watch.within(rest.next(), 'body');
-        if (next.done) break;
-        const event = next.value;
-        if (event.type === 'keepalive') {
-          yield event;
-        } else if (event.type === 'response') {
-          for (const chunk of responseToChunks(event.response, true)) {
+      for (;;) {
+        try {
+          for (const chunk of seg.head) {
+            if (seam) {
+              for (const out of joined(seam, chunk, streamId)) {
+                assembler?.add(out);
+                yield { type: 'chunk', chunk: out };
+              }
+              continue;
+            }
+            if (!streamId) streamId = chunk.id;
             assembler?.add(chunk);
             yield { type: 'chunk', chunk };
           }
-        } else {
-          if (chunkHasOutput(event.chunk)) watch.markOutput();
-          assembler?.add(event.chunk);
-          yield { type: 'chunk', chunk: event.chunk };
+          while (seg.rest) {
+            const next = await seg.watch.within(seg.rest.next(), 'body');
+            if (next.done) break;
+            const event = next.value;
+            if (event.type === 'keepalive') {
+              yield event;
+              continue;
+            }
+            const chunks = event.type === 'response' ? responseToChunks(event.response, true) : [event.chunk];
+            for (const chunk of chunks) {
+              if (chunkHasOutput(chunk)) seg.watch.markOutput();
+              if (seam) {
+                for (const out of joined(seam, chunk, streamId)) {
+                  assembler?.add(out);
+                  yield { type: 'chunk', chunk: out };
+                }
+                continue;
+              }
+              assembler?.add(chunk);
+              yield { type: 'chunk', chunk };
+            }
+          }
+          for (const out of seam?.end() ?? []) {
+            assembler?.add(out);
+            yield { type: 'chunk', chunk: out };
+          }
+          const answer = assembler?.result();
+          const violation = answer && s.contract?.check(answer);
+          if (violation) throw contractFailure(violation);
+          if (answer) s.remember?.(answer);
+          settled = true;
+          seg.attempt.endedAt = this.clock.now();
+          return;
+        } catch (error) {
+          const failure = asFailure(error);
+          const details = failure.details;
+          seg.watch.abort(failure);
+          seg.watch.dispose();
+          const partial = s.continuable && assembler ? continuablePartial(assembler.result()) : undefined;
+          const decision = recordFailure(this.deps, seg.attempt, details, {
+            retriesUsed: 0,
+            retriesAllowed: 0,
+            remainingMs: 0,
+            committed: true,
+            policy: DEFAULT_POLICY,
+            continuable: partial !== undefined,
+          });
+          // The commit already counted as a success; a failure mid-answer is the target's too.
+          await feedBreaker(this.deps, seg.attempt, { ok: false, kind: details.kind, retryAfterMs: details.retryAfterMs }, false);
+          if (decision.action === 'continue' && partial !== undefined) {
+            const next = await this.continueStream(s, seg.target, partial);
+            if (next) {
+              seg = next.segment;
+              seam = next.seam;
+              continue;
+            }
+          }
+          settled = true;
+          s.record.streamError = details.kind;
+          if (details.kind !== 'client_cancelled') yield { type: 'error', error: midStreamError(details, seg.attempt.target, decision.action === 'continue') };
+          return;
         }
       }
-      const answer = assembler?.result();
-      const violation = answer && contract?.check(answer);
-      if (violation) throw contractFailure(violation);
-      if (answer) remember?.(answer);
-      settled = true;
-      attempt.endedAt = this.clock.now();
-    } catch (error) {
-      settled = true;
-      const failure = asFailure(error).details;
-      watch.abort(asFailure(error));
-      recordFailure(this.deps, attempt, failure, { retriesUsed: 0, retriesAllowed: 0, remainingMs: 0, committed: true, policy: DEFAULT_POLICY });
-      // The commit already counted as a success; a failure mid-answer is the target's too.
-      await feedBreaker(this.deps, attempt, { ok: false, kind: failure.kind, retryAfterMs: failure.retryAfterMs }, false);
-      record.streamError = failure.kind;
-      if (failure.kind !== 'client_cancelled') yield { type: 'error', error: midStreamError(failure, attempt.target) };
     } finally {
       if (!settled) {
         // The consumer stopped reading (client gone): abort the upstream call at once.
-        watch.abort(clientCancelled());
-        recordFailure(this.deps, attempt, clientCancelled().details, { retriesUsed: 0, retriesAllowed: 0, remainingMs: 0, committed: true, policy: DEFAULT_POLICY });
-        record.streamError = 'client_cancelled';
+        seg.watch.abort(clientCancelled());
+        recordFailure(this.deps, seg.attempt, clientCancelled().details, { retriesUsed: 0, retriesAllowed: 0, remainingMs: 0, committed: true, policy: DEFAULT_POLICY });
+        s.record.streamError = 'client_cancelled';
       }
-      watch.dispose();
-      this.finish(record, 200);
+      seg.watch.dispose();
+      this.finish(s.record, 200);
     }
+  }
+
+  /**
+   * Finds a target to continue a stream that failed after `partial` reached the client: the same
+   * walk over the route's live rungs (breakers, cooldowns, capabilities, the deadline), skipping
+   * the target that failed, each candidate given the partial answer the way it accepts it. Records
+   * the splice; undefined when no target could continue.
+   */
+  private async continueStream(s: StreamSession, failed: Target, partial: string): Promise<{ segment: Segment; seam: SeamJoiner } | undefined> {
+    const settings = s.route.continuation ?? DEFAULT_CONTINUATION;
+    const prepared = new Map<boolean, ContinuationRequest>();
+    const forTarget = (target: Target): ContinuationRequest => {
+      const prefill = target.capabilities.prefill;
+      let ready = prepared.get(prefill);
+      if (!ready) {
+        ready = continuationRequest(s.request, partial, prefill, settings);
+        prepared.set(prefill, ready);
+      }
+      return ready;
+    };
+    const prompt = await measurePrompt(continuationRequest(s.request, partial, false, settings).request, smallestWindow(s.route));
+    const walked = await walkLadder(this.deps, s.route, s.record, s.signal, {
+      ...this.costCap(s.maxExtraCost, prompt, s.request),
+      reason: 'continuation',
+      liveOnly: true,
+      cannotServe: (target: Target) => (target.id === failed.id ? 'its own stream just failed' : cannotServe(forTarget(target).request, target.capabilities, prompt)),
+      headersEarly: (target: Target) => target.streamsUpstream(true),
+      modelKey: (target: Target) => target.model,
+      attempt: async (target: Target, watch: AttemptWatch) => {
+        const result = await runAttempt(target, forTarget(target).request, true, s.includeUsage, watch, {
+          refusalIsFailure: s.route.policy.fallbackOnContentPolicy,
+          contract: undefined,
+          fault: s.fault,
+        });
+        return result.ok ? { ok: true, value: result, droppedParams: result.droppedParams } : result;
+      },
+    });
+    if (walked.type !== 'served') return undefined;
+    const { target, value, attempt, watch } = walked;
+    if (value.mode !== 'stream') {
+      watch.dispose();
+      return undefined;
+    }
+    const handed = forTarget(target);
+    const splice: Splice = { from: failed.id, to: target.id, atChar: partial.length, mode: handed.mode, overlapChars: 0 };
+    (s.record.splices ??= []).push(splice);
+    const contributors = (s.record.contributors ??= [failed.id]);
+    contributors.push(target.id);
+    s.served.servedBy = target.id;
+    s.served.contributors = contributors;
+    s.served.splices = s.record.splices;
+    const seam = new SeamJoiner(handed.said, handed.mode, handed.trimmed, settings.minOverlapChars, (overlap) => {
+      splice.overlapChars = overlap;
+    });
+    return { segment: { target, head: value.head, rest: value.rest, watch, attempt }, seam };
   }
 
   /** A degradation rung answered (static text, or the cache): marked degraded in headers, body and record. */
@@ -232,6 +380,14 @@ export class Engine {
     return { type: 'stream', served, items: items() };
   }
 
+  /** The walk's cost cap on resilience, when the request has one (extra-cost.ts). */
+  private costCap(maxExtraCost: number | undefined, prompt: PromptSize, request: ChatRequest): Pick<WalkJob<Target, unknown>, 'maxExtraCost' | 'attemptCost'> {
+    if (maxExtraCost === undefined) return {};
+    const promptTokens = promptTokenEstimate(prompt);
+    const outputTokens = outputTokenLimit(request);
+    return { maxExtraCost, attemptCost: (_target, price) => attemptCostEstimate(price, promptTokens, outputTokens) };
+  }
+
   /** Where this request's answer is cached, when the route has a cache rung. */
   private answerCache(route: Route, request: ChatRequest): { rung: CacheRung; scope: string; key: string } | undefined {
     const rung = cacheRungOf(route);
@@ -248,11 +404,12 @@ export class Engine {
   }
 }
 
-function midStreamError(failure: FailureDetails, target: string): ClientError {
+function midStreamError(failure: FailureDetails, target: string, continuationFailed: boolean): ClientError {
   const consequence = failure.kind === 'contract_violation' ? 'The streamed answer breaks the output contract: do not use it.' : 'The streamed text is incomplete.';
+  const tried = continuationFailed ? ' No other target could continue it.' : '';
   return {
     status: 502,
-    message: `The answer from ${target} failed after output was sent (${failure.kind}: ${failure.message}). ${consequence}`,
+    message: `The answer from ${target} failed after output was sent (${failure.kind}: ${failure.message}).${tried} ${consequence}`,
     type: 'server_error',
     code: failure.kind,
     param: null,
@@ -270,4 +427,22 @@ function smallestWindow(route: Route): number | undefined {
     }
   }
   return smallest;
+}
+
+/** A continuation's chunk as part of the client's one stream: the stream's id, no second role delta; undefined when nothing is left. */
+function asContinuation(chunk: ChatChunk, id: string): ChatChunk | undefined {
+  const first = chunk.choices[0];
+  if (!first || first.delta.role === undefined) return { ...chunk, id };
+  const { role: _role, ...delta } = first.delta;
+  const out: ChatChunk = { ...chunk, id, choices: [{ ...first, delta }, ...chunk.choices.slice(1)] };
+  return chunkHasOutput(out) || chunkFinishes(out) || out.usage ? out : undefined;
+}
+
+/** The chunks to send for a continuation's `chunk`, through the seam. */
+function joined(seam: SeamJoiner, chunk: ChatChunk, id: string): ChatChunk[] {
+  const continued = asContinuation(chunk, id);
+  if (!continued) return [];
+  const out = seam.push(continued);
+  for (const c of out) markContinued(c);
+  return out;
 }

@@ -1,16 +1,16 @@
-import type { FailureDetails } from '../canonical/failure.js';
+import { UpstreamFailure, type FailureDetails } from '../canonical/failure.js';
 import type { StateStore } from '../state/state-store.js';
 import type { BreakerOutcome } from './breaker.js';
 import type { CircuitBreakers } from './breakers.js';
 import type { RetryBudget } from './retry-budget.js';
 import { allFailedError, stoppedError, type ClientError } from './all-failed.js';
-import type { AttemptReason, AttemptRecord, RequestRecord } from './attempt.js';
+import { attemptCount, type AttemptReason, type AttemptRecord, type RequestRecord } from './attempt.js';
 import type { LoadBalancer } from './balancer.js';
 import { expandLadder, firstDegradation, type Candidate } from './candidates.js';
 import { sleep, type Clock } from '../time/clock.js';
 import { decide } from './decide.js';
 import type { Decision } from './decision.js';
-import type { Affinity } from './load-balance.js';
+import type { Affinity, Price } from './load-balance.js';
 import type { CacheRung, Policy, Rung, StaticRung, TargetRef } from './route.js';
 import { AttemptWatch, clientCancelled } from './watchdog.js';
 
@@ -52,6 +52,14 @@ export interface WalkJob<T extends TargetRef, V> {
   session?: string | undefined;
   /** A cache rung was reached: the stored answer to this very request, if there is one. */
   fromCache?(rung: CacheRung): Promise<string | undefined>;
+  /** Why this walk's attempts run (default: `primary`, then `fallback`); a continuation walk says `continuation`. */
+  reason?: AttemptReason;
+  /** Only live targets can serve (a continuation cannot splice a degraded answer on): degradation rungs are passed over. */
+  liveOnly?: boolean;
+  /** The most attempts after the request's first may cost (extra-cost.ts); undefined: no cap. */
+  maxExtraCost?: number | undefined;
+  /** An attempt's estimated cost on `target` at `price` (its rung's configured price, if any). */
+  attemptCost?(target: T, price: Price | undefined): number;
 }
 
 export type WalkResult<T extends TargetRef, V> =
@@ -83,37 +91,42 @@ export async function walkLadder<T extends TargetRef, V>(
   const candidates = expandLadder(plan.ladder, deps.random, balance.signals);
   const skipModels = new Set<string>();
   let retriesUsed = 0;
-  let reason: AttemptReason = 'primary';
-  let firstAttemptCounted = false;
-  let i = 0;
+  const moveReason: AttemptReason = job.reason ?? 'fallback';
+  let reason: AttemptReason = job.reason ?? 'primary';
+  // A continuation is not a new request: the budget's first attempt was counted by the walk that served it.
+  let firstAttemptCounted = job.reason === 'continuation';
+  /** Candidates up to this index have run or been skipped (a hedge runs a later candidate early). */
+  let consumed = -1;
 
-  while (i < candidates.length) {
-    const candidate = candidates[i] as Candidate<T>;
-    if (candidate.kind === 'static') return { type: 'static', rung: candidate.rung };
-    if (candidate.kind === 'cache') {
-      const answer = await job.fromCache?.(candidate.rung);
-      if (answer !== undefined) return { type: 'cached', rung: candidate.rung, answer };
-      i++;
-      continue;
-    }
-    if (signal.aborted) return { type: 'failed', error: stoppedError(clientCancelled().details) };
+  /**
+   * The checks before a live candidate may be called, cheapest first; a candidate that fails one
+   * is recorded as skipped. Admitting (last) may take a half-open breaker's probe slot.
+   */
+  const admit = async (candidate: LiveCandidate<T>): Promise<Admitted | { skip: 'next' | 'deadline' }> => {
     const target = candidate.target;
     const now = clock.now();
     if (now >= deadlineAt) {
       attempts.push(skipped(clock, attempts, candidate, 'request deadline passed', { kind: 'deadline_exceeded', message: 'the request deadline passed' }));
-      i = firstDegradation(candidates, i);
-      continue;
+      return { skip: 'deadline' };
     }
     if (skipModels.has(job.modelKey(target))) {
       attempts.push(skipped(clock, attempts, candidate, 'same model already exceeded its context window'));
-      i++;
-      continue;
+      return { skip: 'next' };
     }
     const incapable = job.cannotServe(target);
     if (incapable) {
       attempts.push(skipped(clock, attempts, candidate, incapable));
-      i++;
-      continue;
+      return { skip: 'next' };
+    }
+    let extraCost: number | undefined;
+    if (job.maxExtraCost !== undefined && attemptCount(attempts) > 0) {
+      extraCost = job.attemptCost?.(target, candidate.rung.balance?.targets.get(target.id)?.price) ?? 0;
+      const spent = record.extraCost ?? 0;
+      if (spent + extraCost > job.maxExtraCost) {
+        const why = `it would cost about ${formatCost(extraCost)} more, past max_extra_cost ${formatCost(job.maxExtraCost)} (${formatCost(spent)} spent)`;
+        attempts.push(skipped(clock, attempts, candidate, why, { kind: 'budget_exceeded', message: why }));
+        return { skip: 'next' };
+      }
     }
     const cooldown = await state.getCooldown(target.id, now);
     if (cooldown) {
@@ -125,11 +138,8 @@ export async function walkLadder<T extends TargetRef, V>(
           retryAfterMs: remaining,
         }),
       );
-      i++;
-      continue;
+      return { skip: 'next' };
     }
-
-    // Last of the checks: admitting may take a half-open breaker's probe slot.
     const admission = await deps.breakers.admit(target.id, now);
     if (!admission.admitted) {
       const remaining = Math.max(0, admission.reopensAt - now);
@@ -140,55 +150,154 @@ export async function walkLadder<T extends TargetRef, V>(
           retryAfterMs: remaining,
         }),
       );
-      i++;
-      continue;
+      return { skip: 'next' };
     }
-    if (!firstAttemptCounted) {
-      firstAttemptCounted = true;
-      await deps.retryBudget.recordFirstAttempt(plan.name, now);
-    }
+    return { state: admission.state, probe: admission.probe, extraCost };
+  };
 
+  /** Starts one attempt: its watch, its record, and the promise of its outcome. */
+  const launch = (index: number, candidate: LiveCandidate<T>, admitted: Admitted, why: AttemptReason): Running<T, V> => {
+    const target = candidate.target;
     const watch = new AttemptWatch(clock, candidate.rung.timeouts, deadlineAt, job.headersEarly(target), signal);
     const attempt: AttemptRecord = {
       ordinal: attempts.length + 1,
       target: target.id,
       rung: candidate.rungIndex,
-      reason,
+      reason: why,
       outcome: 'ok',
       startedAt: watch.startedAt,
       endedAt: 0,
-      breaker: admission.state,
+      breaker: admitted.state,
     };
     attempts.push(attempt);
+    if (admitted.extraCost !== undefined) record.extraCost = (record.extraCost ?? 0) + admitted.extraCost;
     deps.balancer.track(target.id, watch);
-    const result = await job.attempt(target, watch);
-    if (watch.headersAt !== undefined) attempt.headersAt = watch.headersAt;
-    if (watch.firstOutputAt !== undefined) attempt.firstTokenAt = watch.firstOutputAt;
+    const done = job.attempt(target, watch).then((result) => {
+      if (watch.headersAt !== undefined) attempt.headersAt = watch.headersAt;
+      if (watch.firstOutputAt !== undefined) attempt.firstTokenAt = watch.firstOutputAt;
+      return result;
+    });
+    return { index, candidate, target, probe: admitted.probe, attempt, watch, done };
+  };
 
-    if (result.ok) {
-      if (result.droppedParams.length > 0) attempt.droppedParams = result.droppedParams;
-      await feedBreaker(deps, attempt, { ok: true }, admission.probe);
-      record.servedBy = target.id;
-      deps.balancer.served(balance, target.id, clock.now());
-      return { type: 'served', target, value: result.value, attempt, watch };
-    }
-
-    watch.dispose();
+  /** Records a failed attempt, asks `decide()`, feeds the breaker and sets a cooldown: everything but following the decision. */
+  const settleFailure = async (run: Running<T, V>, failure: FailureDetails, hedgeInFlight: boolean): Promise<Decision> => {
+    run.watch.dispose();
     const failureContext: FailureContext = {
-      retriesUsed,
-      retriesAllowed: candidate.rung.retries,
+      retriesUsed: run.index === consumedRetriesIndex ? retriesUsed : 0,
+      retriesAllowed: run.candidate.rung.retries,
       remainingMs: deadlineAt - clock.now(),
       committed: false,
       policy: plan.policy,
+      hedgeInFlight,
     };
-    let decision = recordFailure(deps, attempt, result.failure, failureContext);
+    let decision = recordFailure(deps, run.attempt, failure, failureContext);
     if (decision.action === 'retry_same' && !(await deps.retryBudget.tryAcquireRetry(plan.name, clock.now()))) {
-      decision = recordFailure(deps, attempt, result.failure, { ...failureContext, retryBudgetExhausted: true });
+      decision = recordFailure(deps, run.attempt, failure, { ...failureContext, retryBudgetExhausted: true });
     }
-    await feedBreaker(deps, attempt, { ok: false, kind: result.failure.kind, retryAfterMs: result.failure.retryAfterMs }, admission.probe);
+    await feedBreaker(deps, run.attempt, { ok: false, kind: failure.kind, retryAfterMs: failure.retryAfterMs }, run.probe);
     if (decision.action === 'next_target' && decision.cooldownMs !== undefined) {
-      await state.setCooldown(target.id, { untilMs: clock.now() + decision.cooldownMs, reason: result.failure.kind });
+      await state.setCooldown(run.target.id, { untilMs: clock.now() + decision.cooldownMs, reason: failure.kind });
     }
+    if (decision.action === 'skip_to' && decision.match === 'other_model') skipModels.add(job.modelKey(run.target));
+    return decision;
+  };
+
+  /**
+   * Hedging: a first attempt with no first token `hedgeAfterMs` after it started gets a partner —
+   * the next admissible candidate, paid for from the retry budget — and the first of the two to
+   * commit wins; the other is aborted (its upstream sees the connection close). A failure of one
+   * while the other runs is recorded (its decision knows a partner is in flight) and the request
+   * waits for the partner, unless the decision stops or degrades the request.
+   */
+  const runHedged = async (first: Running<T, V>, hedgeAfterMs: number): Promise<Finished<T, V>> => {
+    const early = await raceTimer(clock, first.done, first.watch.startedAt + hedgeAfterMs);
+    if (early.settled) return { run: first, result: early.value };
+    if (first.watch.firstOutputAt !== undefined || signal.aborted) return { run: first, result: await first.done };
+    let partner: Running<T, V> | undefined;
+    for (let j = first.index + 1; j < candidates.length && !partner; j++) {
+      const next = candidates[j] as Candidate<T>;
+      if (next.kind !== 'live') break;
+      const admitted = await admit(next);
+      if ('skip' in admitted) {
+        consumed = Math.max(consumed, j);
+        if (admitted.skip === 'deadline') break;
+        continue;
+      }
+      if (!(await deps.retryBudget.tryAcquireRetry(plan.name, clock.now()))) {
+        // Over budget: no hedge; the admission is handed back and the candidate stays in line.
+        await deps.breakers.release(next.target.id, admitted.probe);
+        first.attempt.hedgeSkipped = 'retry budget exhausted';
+        break;
+      }
+      partner = launch(j, next, admitted, 'hedge');
+      consumed = Math.max(consumed, j);
+    }
+    if (!partner) return { run: first, result: await first.done };
+    const pending = [first, partner];
+    for (;;) {
+      const { run, result } = await Promise.race(pending.map((r) => r.done.then((value) => ({ run: r, result: value }))));
+      pending.splice(pending.indexOf(run), 1);
+      if (result.ok || pending.length === 0) {
+        for (const loser of pending) await loseHedge(deps, loser);
+        return { run, result };
+      }
+      const decision = await settleFailure(run, result.failure, true);
+      if (decision.action === 'stop' || decision.action === 'degrade') {
+        for (const loser of pending) await loseHedge(deps, loser);
+        return { run, result, decision };
+      }
+    }
+  };
+
+  let consumedRetriesIndex = -1;
+  let i = 0;
+  while (i < candidates.length) {
+    const candidate = candidates[i] as Candidate<T>;
+    if (candidate.kind !== 'live' && job.liveOnly) {
+      i++;
+      continue;
+    }
+    if (candidate.kind === 'static') return { type: 'static', rung: candidate.rung };
+    if (candidate.kind === 'cache') {
+      const answer = await job.fromCache?.(candidate.rung);
+      if (answer !== undefined) return { type: 'cached', rung: candidate.rung, answer };
+      i++;
+      continue;
+    }
+    if (signal.aborted) return { type: 'failed', error: stoppedError(clientCancelled().details) };
+    if (i <= consumed && retriesUsed === 0) {
+      // Already run as a hedge partner, or skipped while looking for one.
+      i++;
+      continue;
+    }
+    const admitted = await admit(candidate);
+    if ('skip' in admitted) {
+      i = admitted.skip === 'deadline' ? firstDegradation(candidates, i) : i + 1;
+      continue;
+    }
+    if (!firstAttemptCounted) {
+      firstAttemptCounted = true;
+      await deps.retryBudget.recordFirstAttempt(plan.name, clock.now());
+    }
+
+    consumedRetriesIndex = i;
+    const first = launch(i, candidate, admitted, reason);
+    const hedgeAfterMs = candidate.rung.hedgeAfterMs;
+    const finished: Finished<T, V> = hedgeAfterMs === undefined ? { run: first, result: await first.done } : await runHedged(first, hedgeAfterMs);
+    const { run, result } = finished;
+
+    if (result.ok) {
+      if (result.droppedParams.length > 0) run.attempt.droppedParams = result.droppedParams;
+      await feedBreaker(deps, run.attempt, { ok: true }, run.probe);
+      record.servedBy = run.target.id;
+      deps.balancer.served(balance, run.target.id, clock.now());
+      return { type: 'served', target: run.target, value: result.value, attempt: run.attempt, watch: run.watch };
+    }
+
+    const decision = finished.decision ?? (await settleFailure(run, result.failure, false));
+    // Moving on continues after every candidate already run or skipped (a hedge partner included).
+    const after = Math.max(run.index, consumed) + 1;
     switch (decision.action) {
       case 'retry_same':
         try {
@@ -196,34 +305,91 @@ export async function walkLadder<T extends TargetRef, V>(
         } catch {
           return { type: 'failed', error: stoppedError(clientCancelled().details) };
         }
+        if (run.index !== i) retriesUsed = 0;
+        i = run.index;
         retriesUsed++;
         reason = 'retry';
         continue;
       case 'skip_to':
         if (decision.match === 'rung') {
           // Straight to the designated rung (e.g. a stronger model after a contract violation).
-          i = firstOfRung(candidates, i + 1, decision.rung);
+          i = firstOfRung(candidates, after, decision.rung);
           retriesUsed = 0;
-          reason = 'fallback';
+          reason = moveReason;
           continue;
         }
-        skipModels.add(job.modelKey(target));
         break;
       case 'next_target':
         break;
       case 'degrade':
-        i = firstDegradation(candidates, i + 1);
+        i = firstDegradation(candidates, after);
         retriesUsed = 0;
-        reason = 'fallback';
+        reason = moveReason;
         continue;
       case 'stop':
+      case 'continue': // only ever decided for a committed stream, which never reaches this walk
         return { type: 'failed', error: stoppedError(result.failure) };
     }
-    i++;
+    i = after;
     retriesUsed = 0;
-    reason = 'fallback';
+    reason = moveReason;
   }
   return { type: 'failed', error: allFailedError(plan.name, attempts) };
+}
+
+type LiveCandidate<T extends TargetRef> = Extract<Candidate<T>, { kind: 'live' }>;
+
+/** A candidate allowed to run: the breaker's state at dispatch, and whether it took a probe slot. */
+interface Admitted {
+  state: 'closed' | 'half_open';
+  probe: boolean;
+  /** The attempt's estimated cost when it counts against `max_extra_cost`. */
+  extraCost?: number | undefined;
+}
+
+function formatCost(value: number): string {
+  return value.toFixed(6).replace(/\.?0+$/, '');
+}
+
+/** One attempt under way. */
+interface Running<T extends TargetRef, V> {
+  index: number;
+  candidate: LiveCandidate<T>;
+  target: T;
+  probe: boolean;
+  attempt: AttemptRecord;
+  watch: AttemptWatch;
+  done: Promise<AttemptOutcome<V>>;
+}
+
+/** How a step of the walk ended: the attempt that decides it, and — when it was already decided inside a hedge race — the decision. */
+interface Finished<T extends TargetRef, V> {
+  run: Running<T, V>;
+  result: AttemptOutcome<V>;
+  decision?: Decision;
+}
+
+/** `promise`'s value if it settles before `at` on `clock`; otherwise `{ settled: false }` at `at`. */
+async function raceTimer<R>(clock: Clock, promise: Promise<R>, at: number): Promise<{ settled: true; value: R } | { settled: false }> {
+  let cancel: () => void = () => undefined;
+  const timer = new Promise<{ settled: false }>((resolve) => {
+    cancel = clock.setTimer(() => resolve({ settled: false }), Math.max(0, at - clock.now()));
+  });
+  try {
+    return await Promise.race([promise.then((value) => ({ settled: true as const, value })), timer]);
+  } finally {
+    cancel();
+  }
+}
+
+/** The partner answered first: abort this attempt's upstream call, record it `lost`, hand back its probe slot. */
+async function loseHedge<T extends TargetRef, V>(deps: Pick<WalkDeps, 'breakers' | 'clock'>, run: Running<T, V>): Promise<void> {
+  run.watch.abort(new UpstreamFailure({ kind: 'client_cancelled', message: 'lost the hedge race: its partner answered first' }));
+  await run.done;
+  run.watch.dispose();
+  run.attempt.outcome = 'lost';
+  run.attempt.endedAt = deps.clock.now();
+  await deps.breakers.release(run.target.id, run.probe);
 }
 
 export interface FailureContext {
@@ -233,6 +399,10 @@ export interface FailureContext {
   committed: boolean;
   policy: Policy;
   retryBudgetExhausted?: boolean;
+  /** A hedge partner of the failed attempt is still running. */
+  hedgeInFlight?: boolean;
+  /** A committed stream that another target may continue (decide.ts). */
+  continuable?: boolean;
 }
 
 /**
@@ -266,6 +436,8 @@ export function recordFailure(deps: Pick<WalkDeps, 'clock' | 'random'>, attempt:
       rung: attempt.rung,
       random: deps.random(),
       retryBudgetExhausted: ctx.retryBudgetExhausted === true,
+      continuable: ctx.continuable === true,
+      hedgeInFlight: ctx.hedgeInFlight === true,
     },
     ctx.policy,
   );

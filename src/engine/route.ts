@@ -1,5 +1,6 @@
 import type { EmbeddingTarget } from '../providers/embedding-target.js';
 import type { Target } from '../providers/target.js';
+import type { ContinuationSettings } from './continuation.js';
 import type { RouteContract } from './contract.js';
 import type { Affinity, RungBalance } from './load-balance.js';
 
@@ -73,6 +74,8 @@ export interface LiveRung<T extends TargetRef = Target> {
   origin: 'route' | 'request';
   /** How the targets are ordered for each request (load-balance.ts); absent: weighted, every weight 1. */
   balance?: RungBalance;
+  /** Hedging: with no first token after this long, the next candidate runs beside the first (hedge.ts); absent: none. */
+  hedgeAfterMs?: number;
 }
 
 export interface StaticRung {
@@ -107,6 +110,10 @@ export interface Route {
   contract?: RouteContract;
   /** Session affinity (`routes.<r>.affinity`); absent: none. */
   affinity?: Affinity;
+  /** Mid-stream continuation (`routes.<r>.continuation`); absent: `DEFAULT_CONTINUATION`. */
+  continuation?: ContinuationSettings;
+  /** The most attempts after a request's first may cost, in the prices' currency (`max_extra_cost`, extra-cost.ts); absent: no cap. */
+  maxExtraCost?: number;
 }
 
 /**

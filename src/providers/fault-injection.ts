@@ -44,10 +44,39 @@ export function faultActive(rule: FaultRule, now: number): boolean {
   return true;
 }
 
-/** A target that, while a rule is active and the draw says so, fails as the rule's fault. */
-export function withFaults(target: Target, rules: readonly FaultRule[], clock: Clock, random: () => number): Target {
-  const mine = rules.filter((r) => r.target === target.id);
-  if (mine.length === 0) return target;
+/** Where a wrapped target finds its rules: usually an empty array, so a target without faults costs one lookup per call. */
+export interface FaultSource {
+  rulesFor(targetId: string): readonly FaultRule[];
+}
+
+/**
+ * A fault carried by one request (the `x-understudy-fault` header). With a target it applies to
+ * every call this request makes to that target (retries included); without one, to the request's
+ * first upstream call only, whichever target that is.
+ */
+export class RequestFault {
+  #spent = false;
+
+  constructor(
+    readonly fault: InjectedFault,
+    readonly target: string | undefined,
+  ) {}
+
+  /** The fault for a call to `targetId`, or undefined. Without a named target the first call claims it. */
+  claim(targetId: string): InjectedFault | undefined {
+    if (this.target !== undefined) return this.target === targetId ? this.fault : undefined;
+    if (this.#spent) return undefined;
+    this.#spent = true;
+    return this.fault;
+  }
+}
+
+/**
+ * A target that fails as an injected fault when the request carries one for it (`options.fault`),
+ * or else while one of its rules is active and the draw says so. The rules are read per call, so
+ * rules added or removed at run time apply to the next call.
+ */
+export function withFaults(target: Target, faults: FaultSource, clock: Clock, random: () => number): Target {
   return {
     id: target.id,
     provider: target.provider,
@@ -55,12 +84,17 @@ export function withFaults(target: Target, rules: readonly FaultRule[], clock: C
     capabilities: target.capabilities,
     streamsUpstream: (stream) => target.streamsUpstream(stream),
     call: async (request, options) => {
-      const now = clock.now();
-      const rule = mine.find((r) => faultActive(r, now) && random() < r.fraction);
-      if (!rule) return target.call(request, options);
-      return inject(rule.fault, () => target.call(request, options), options, clock);
+      const fault = options.fault?.claim(target.id) ?? drawn(faults.rulesFor(target.id), clock, random);
+      if (!fault) return target.call(request, options);
+      return inject(fault, () => target.call(request, options), options, clock);
     },
   };
+}
+
+function drawn(rules: readonly FaultRule[], clock: Clock, random: () => number): InjectedFault | undefined {
+  if (rules.length === 0) return undefined;
+  const now = clock.now();
+  return rules.find((r) => faultActive(r, now) && random() < r.fraction)?.fault;
 }
 
 async function inject(fault: InjectedFault, real: () => Promise<UpstreamCall>, options: CallOptions, clock: Clock): Promise<UpstreamCall> {

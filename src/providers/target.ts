@@ -1,4 +1,5 @@
 import type { ChatChunk, ChatRequest, ChatResponse } from '../canonical/chat.js';
+import type { RequestFault } from './fault-injection.js';
 
 /**
  * What one upstream call yields, in order. A streaming upstream yields chunks; a non-streaming
@@ -43,6 +44,8 @@ export interface CallOptions {
   stream: boolean;
   /** Extra request headers for this target (per-target config); they never replace the adapter's auth headers. */
   headers?: Record<string, string>;
+  /** A fault this request carries (admin-only `x-understudy-fault` header); honoured by the fault wrapper, ignored by adapters. */
+  fault?: RequestFault | undefined;
 }
 
 /**

@@ -8,11 +8,14 @@ import { anthropicApi } from './inbound/anthropic/api.js';
 import type { InboundApi } from './inbound/inbound-api.js';
 import { openAIApi } from './inbound/openai-api.js';
 import { badRequest, sendJson } from './respond.js';
+import { handleAdmin, type AdminDeps } from './admin/admin-api.js';
 
 export interface AppDeps extends InferenceDeps {
   catalog: Catalog;
   logger: Logger;
   startedAt: number;
+  /** The admin API (`/admin/...`); without it every admin path is a 404. */
+  admin?: AdminDeps;
 }
 
 type Handler = (req: IncomingMessage, res: ServerResponse, requestId: string) => Promise<void> | void;
@@ -49,8 +52,10 @@ export function createApp(deps: AppDeps): Server {
     const requestId = typeof incoming === 'string' && REQUEST_ID.test(incoming) ? incoming : randomUUID();
     const base = { 'x-request-id': requestId };
     const path = (req.url ?? '/').split('?')[0] ?? '/';
-    const entry = paths[path];
-    const handler = entry?.methods[req.method ?? ''];
+    // The admin API routes its own paths and methods, after checking the admin key.
+    const admin = path === '/admin' || path.startsWith('/admin/');
+    const entry = admin ? { api: openAIApi, methods: {} } : paths[path];
+    const handler: Handler | undefined = admin ? (r, s, id) => handleAdmin(r, s, id, path, deps.admin) : entry?.methods[req.method ?? ''];
     if (!entry) {
       sendApiError(res, openAIApi, badRequest(`Unknown path ${path}. This gateway serves ${SERVED_PATHS}.`, 'not_found', null, 404), base);
       req.resume();

@@ -3,6 +3,7 @@ import type { Dispatcher } from 'undici';
 import type { Config } from '../config/types.js';
 import type { RequestRecord } from '../engine/attempt.js';
 import { CircuitBreakers } from '../engine/breakers.js';
+import { HealthProber, routeTargets } from '../engine/health-probes.js';
 import { Catalog } from '../engine/catalog.js';
 import { compileRouteContract } from '../engine/contract.js';
 import { RetryBudget } from '../engine/retry-budget.js';
@@ -12,6 +13,7 @@ import type { EmbeddingRoute, Route, Rung } from '../engine/route.js';
 import { withEmbeddingHeaders, type EmbeddingTarget } from '../providers/embedding-target.js';
 import { createUpstreamDispatcher } from '../providers/openai/adapter.js';
 import { createProvider, type Provider } from '../providers/registry.js';
+import { FaultBook } from '../providers/fault-book.js';
 import { withFaults } from '../providers/fault-injection.js';
 import { withOverrides } from '../providers/request-overrides.js';
 import type { Target } from '../providers/target.js';
@@ -19,6 +21,8 @@ import { MemoryStateStore } from '../state/memory.js';
 import type { StateStore } from '../state/state-store.js';
 import { createLogger, logRequest, type Logger } from '../telemetry/logger.js';
 import { createApp } from './app.js';
+import { AdminKey } from './admin/admin-key.js';
+import { faultTargetCheck } from './admin/fault-targets.js';
 import { routeAffinity, rungBalance } from './rung-balance.js';
 
 export interface GatewayOptions {
@@ -68,6 +72,9 @@ export async function startGateway(config: Config, options: GatewayOptions = {})
       ),
     );
   }
+  // Game days: the config's fault rules, and those the admin API adds at run time.
+  const faults = new FaultBook(config.faults, clock);
+  const faultRandom = options.faultRandom ?? Math.random;
   const targets = new Map<string, Target>();
   const targetFor = (id: string): Target | undefined => {
     const cached = targets.get(id);
@@ -79,7 +86,8 @@ export async function startGateway(config: Config, options: GatewayOptions = {})
     if (!provider) return undefined;
     const overrides = config.providers[name]?.requestOverrides[model];
     const base = overrides ? withOverrides(provider.target(model), overrides) : provider.target(model);
-    const target = config.faults.length > 0 ? withFaults(base, config.faults, clock, options.faultRandom ?? Math.random) : base;
+    // Always wrapped: the fault book is read per call, so admin rules apply without a restart.
+    const target = withFaults(base, faults, clock, faultRandom);
     targets.set(id, target);
     return target;
   };
@@ -140,11 +148,14 @@ export async function startGateway(config: Config, options: GatewayOptions = {})
             retries: rung.retries,
             origin: 'route',
             balance: rungBalance(rung, config.providers),
+            ...(rung.hedgeAfterMs !== undefined ? { hedgeAfterMs: rung.hedgeAfterMs } : {}),
           },
     );
     const route: Route = { name: r.name, ladder, deadlineMs: r.deadlineMs, policy: r.policy, defaultTimeouts: r.timeouts, defaultRetries: r.retries };
     const affinity = routeAffinity(r);
     if (affinity) route.affinity = affinity;
+    route.continuation = r.continuation;
+    if (r.maxExtraCost !== undefined) route.maxExtraCost = r.maxExtraCost;
     // The contract's regex and schema compiled when the config loaded, so this cannot throw.
     if (r.contract) route.contract = compileRouteContract(r.contract);
     routes.set(r.name, route);
@@ -155,15 +166,18 @@ export async function startGateway(config: Config, options: GatewayOptions = {})
     logRequest(logger, record);
     options.onRecord?.(record);
   };
+  const breakers = new CircuitBreakers(state, config.breaker);
   const engineOptions = {
     state,
     clock,
     onRecord,
-    breakers: new CircuitBreakers(state, config.breaker),
+    breakers,
     retryBudget: new RetryBudget(state, config.retryBudget),
     ...(options.random ? { random: options.random } : {}),
   };
   const engine = new Engine(engineOptions);
+  const adminKey = config.server.adminKey ? new AdminKey(config.server.adminKey) : undefined;
+  const checkTarget = faultTargetCheck(config);
   const startedAt = clock.now();
   const server = createApp({
     engine,
@@ -171,6 +185,8 @@ export async function startGateway(config: Config, options: GatewayOptions = {})
     logger,
     startedAt,
     bodyLimitBytes: config.server.bodyLimitBytes,
+    admin: { key: adminKey, faults, checkTarget, providers: config.providers, clock, logger },
+    faultHeaders: { key: adminKey, checkTarget },
     onRejected: (requestId, route, status, reason) => {
       onRecord({ requestId, route, stream: false, startedAt: clock.now(), endedAt: clock.now(), status, degraded: false, attempts: [], rejected: reason });
     },
@@ -184,6 +200,9 @@ export async function startGateway(config: Config, options: GatewayOptions = {})
     });
   });
   const port = (server.address() as AddressInfo).port;
+  // Active health probes of open circuits (chat targets of the routes): only when configured.
+  const prober = config.breakerProbes ? new HealthProber({ targets: routeTargets(routes.values()), breakers, clock, logger, config: config.breakerProbes }) : undefined;
+  prober?.start();
   const host = config.server.host.includes(':') ? `[${config.server.host}]` : config.server.host;
 
   return {
@@ -192,6 +211,7 @@ export async function startGateway(config: Config, options: GatewayOptions = {})
     config,
     logger,
     async close() {
+      await prober?.stop();
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
         server.closeAllConnections();

@@ -5,7 +5,9 @@ import type { Catalog } from '../engine/catalog.js';
 import type { Engine } from '../engine/engine.js';
 import type { InboundApi } from './inbound/inbound-api.js';
 import { readBody } from './read-body.js';
+import { maxExtraCostHeader } from './request-options.js';
 import { badRequest, sendJson } from './respond.js';
+import { faultFromHeaders, type FaultHeaderDeps } from './fault-header.js';
 import { writeSse } from './sse-writer.js';
 import { failureHeaders, servedHeaders } from './understudy-headers.js';
 
@@ -15,6 +17,8 @@ export interface InferenceDeps {
   bodyLimitBytes: number;
   /** Records a request rejected before the engine ran (bad input is still logged). */
   onRejected: (requestId: string, route: string, status: number, reason: string) => void;
+  /** What `x-understudy-fault` headers need (the admin key); without it they are refused. */
+  faultHeaders?: FaultHeaderDeps;
 }
 
 /**
@@ -35,6 +39,10 @@ export async function handleInference(api: InboundApi, req: IncomingMessage, res
     }
     return;
   }
+  const injected = faultFromHeaders(req.headers, deps.faultHeaders);
+  if (!injected.ok) return reject(injected.error);
+  const costCap = maxExtraCostHeader(req.headers);
+  if (!costCap.ok) return reject(costCap.error);
   const parsed = api.parse(body.body, req.headers);
   if (!parsed.ok) return reject(parsed.error);
   const request = parsed.request;
@@ -48,7 +56,10 @@ export async function handleInference(api: InboundApi, req: IncomingMessage, res
   });
   const stream = request.stream === true;
   const session = req.headers['x-understudy-session'];
-  const result = await deps.engine.run(route, request, { requestId, stream, signal: cancel.signal, session: Array.isArray(session) ? session[0] : session });
+  const result = await deps.engine.run(route, request, { requestId, stream, signal: cancel.signal, session: Array.isArray(session) ? session[0] : session,
+    fault: injected.fault,
+    maxExtraCost: costCap.value,
+  });
 
   if (result.type === 'error') {
     sendApiError(res, api, result.error, failureHeaders(requestId, route.name, result.attempts), result.attempts);

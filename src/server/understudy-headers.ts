@@ -33,6 +33,9 @@ function addReasons(headers: Record<string, string>, attempts: readonly AttemptR
   if (reasons.length > 0) headers['x-understudy-fallback-reason'] = reasons.join(',');
   const skipped = skippedTargets(attempts);
   if (skipped.length > 0) headers['x-understudy-skipped'] = skipped.join('; ');
+  // Hedged requests: the attempts that lost the race (their upstream calls were aborted).
+  const lost = attempts.filter((a) => a.outcome === 'lost').map((a) => a.target);
+  if (lost.length > 0) headers['x-understudy-hedge-lost'] = lost.join(',');
 }
 
 /** The attempts as listed inside an error body (no secrets: messages are scrubbed at the adapter). */

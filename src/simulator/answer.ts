@@ -1,5 +1,6 @@
 import type { Answer, SimRequest, ToolCall, ToolSpec } from './dialect.js';
 import type { JsonScenario, ToolCallScenario } from './scenario.js';
+import { continuedText } from './continuing.js';
 import { DEFAULT_TEXT } from './payloads.js';
 import { sampleArguments, sampleFromSchema } from './schema-sample.js';
 
@@ -22,7 +23,7 @@ function forcedToolCall(req: SimRequest, args?: (tool: ToolSpec) => Record<strin
 /** `ok`: the text, or a tool call when the request forces one. */
 export function textAnswer(req: SimRequest, text: string): Answer {
   const call = forcedToolCall(req);
-  return call ? { kind: 'message', text: '', toolCall: call } : { kind: 'message', text };
+  return call ? { kind: 'message', text: '', toolCall: call } : { kind: 'message', text: continuedText(text, req.continuing) };
 }
 
 /** `tool_call`: a call to the named (or first offered) tool; plain text when there is nothing to call. */

@@ -1,4 +1,5 @@
 import type { IncomingMessage, OutgoingHttpHeaders } from 'node:http';
+import type { Continuing } from './continuing.js';
 
 /**
  * One source of truth for what the simulated model does (scenario → `Answer` / `SimError` / stream
@@ -32,6 +33,8 @@ export interface SimRequest {
   json: { schema?: unknown } | undefined;
   /** OpenAI `stream_options.include_usage`. */
   includeUsage: boolean;
+  /** The request hands over a partial answer to continue (continuing.ts). */
+  continuing?: Continuing | undefined;
 }
 
 /** A tool call the model makes. */
@@ -126,7 +129,7 @@ export interface ErrorContext {
 }
 
 /** Format-specific request fields, read once per request. */
-export type RequestFeatures = Pick<SimRequest, 'promptChars' | 'tools' | 'forcedTool' | 'json' | 'includeUsage'>;
+export type RequestFeatures = Pick<SimRequest, 'promptChars' | 'tools' | 'forcedTool' | 'json' | 'includeUsage' | 'continuing'>;
 
 export interface Dialect {
   readonly format: Format;

@@ -17,6 +17,10 @@ export class Exchange {
   private readonly timers = new Set<NodeJS.Timeout>();
   private readonly waiters = new Set<() => void>();
   private terminated = false;
+  /** The simulator itself cut the connection (a scripted cut or reset), or is closing. */
+  private selfClosed = false;
+  /** Set when the client closed the connection before the response was complete (e.g. a lost hedge aborted). */
+  clientClosed = false;
   /** Resolves once the response is closed (finished, aborted or its socket destroyed). */
   readonly finished: Promise<void>;
 
@@ -28,6 +32,7 @@ export class Exchange {
     res.on('error', noop);
     this.finished = new Promise((resolve) => {
       res.once('close', () => {
+        if (!res.writableFinished && !this.selfClosed) this.clientClosed = true;
         this.terminate();
         resolve();
       });
@@ -137,6 +142,7 @@ export class Exchange {
 
   /** Kills the connection: `reset` sends a TCP RST (ECONNRESET), otherwise a plain close mid-response. */
   destroySocket(reset = false): void {
+    this.selfClosed = true;
     const socket = this.req.socket;
     if (reset && typeof socket.resetAndDestroy === 'function' && !socket.destroyed) socket.resetAndDestroy();
     else socket.destroy();

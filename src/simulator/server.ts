@@ -51,6 +51,8 @@ export interface SimulatorCall {
   format: Format;
   /** The raw request headers (lower-cased names; repeated headers joined with ', '). */
   headers: Record<string, string>;
+  /** The client closed the connection before the answer was complete (a cancelled or lost-hedge request); set when it happens. */
+  clientClosed?: boolean;
   /** `embed` for embeddings requests (`/v1/embeddings`, `:embedContent`, `:batchEmbedContents`); absent for chat/generate requests. */
   operation?: 'embed';
 }
@@ -324,7 +326,11 @@ class SimulatorServer implements Simulator {
     const counters = this.counters.get(model) ?? new Map<string, number>();
     this.counters.set(model, counters);
     const leaf = resolveScenario(scenario, { counters, now, epoch: this.epoch });
-    this.calls.push({ model, stream, at: now, body, outcome: leaf.kind, format: d.format, headers, ...operation });
+    const call: SimulatorCall = { model, stream, at: now, body, outcome: leaf.kind, format: d.format, headers, ...operation };
+    this.calls.push(call);
+    void x.finished.then(() => {
+      if (x.clientClosed) call.clientClosed = true;
+    });
 
     const features = route.embed ? embeddingFeatures(route.embed, body) : d.features(body);
     const request: SimRequest = { format: d.format, model, stream, body, apiKey, ...features };

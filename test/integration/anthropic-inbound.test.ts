@@ -100,9 +100,9 @@ describe('inbound Anthropic Messages API', () => {
     expect(body).not.toHaveProperty('top_k');
   });
 
-  it('a stream cut after output ends with an Anthropic error event the SDK raises', async () => {
+  it('a stream cut after output, with no target to continue it, ends with an Anthropic error event the SDK raises', async () => {
     const { client } = await setup({ kind: 'cut', after_chunks: 2, text: PRIMARY });
-    const stream = client.messages.stream({ model: 'claude', max_tokens: 100, messages: [{ role: 'user', content: 'Hello' }] });
+    const stream = client.messages.stream({ model: 'dead', max_tokens: 100, messages: [{ role: 'user', content: 'Hello' }] });
     let text = '';
     stream.on('text', (t) => (text += t));
     await expect(stream.finalMessage()).rejects.toThrow(/stream_cut|failed after output/);

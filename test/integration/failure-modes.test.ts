@@ -221,8 +221,11 @@ describe('failures after content has been produced', () => {
     { name: 'malformed chunk after 2 chunks', primary: { kind: 'malformed_chunk', after_chunks: 2, text: PRIMARY_TEXT }, reason: 'stream_cut' },
   ];
 
-  it.each(afterContent)('$name: a streaming client gets partial text, then an APIError — never a silent success', async (c) => {
-    const h = await startChat(c.primary);
+  // With continuation off (it is on by default: test/integration/continuation.test.ts covers it).
+  const noContinuation = { continuation: { enabled: false } };
+
+  it.each(afterContent)('$name, continuation off: a streaming client gets partial text, then an APIError — never a silent success', async (c) => {
+    const h = await startChat(c.primary, noContinuation);
     const out = await chat(h.client, 'stream', { model: 'chat', messages: USER_MESSAGES });
     expectBrokenStream(out, 'sim/primary', PRIMARY_TEXT);
     expect(out.model).toBe('primary');
@@ -245,7 +248,7 @@ describe('failures after content has been produced', () => {
   });
 
   it('a stall after content ends the stream after stall_ms, not later', async () => {
-    const h = await startChat({ kind: 'stall', after_chunks: 2, text: PRIMARY_TEXT }, { timeouts: { stall_ms: 250 } });
+    const h = await startChat({ kind: 'stall', after_chunks: 2, text: PRIMARY_TEXT }, { timeouts: { stall_ms: 250 }, ...noContinuation });
     const out = await chat(h.client, 'stream', { model: 'chat', messages: USER_MESSAGES });
     expectBrokenStream(out, 'sim/primary', PRIMARY_TEXT);
     expect(out.ms).toBeGreaterThanOrEqual(250);

@@ -42,8 +42,11 @@ describe('fault injection', () => {
     expect(sim?.callsFor('primary')).toHaveLength(0);
   });
 
-  it('a cut after output ends a streaming answer with an error (never a truncated success)', async () => {
-    const { client } = await setup([{ target: 'sim/primary', fault: { kind: 'cut', after_chunks: 2 } }]);
+  it('a cut after output that no target can continue ends a streaming answer with an error (never a truncated success)', async () => {
+    const { client } = await setup([
+      { target: 'sim/primary', fault: { kind: 'cut', after_chunks: 2 } },
+      { target: 'sim/backup', fault: { kind: 'status', status: 503 } },
+    ]);
     const stream = await client.chat.completions.create({ model: 'chat', stream: true, messages: [{ role: 'user', content: 'hi' }] });
     let text = '';
     const error = await (async () => {

@@ -62,6 +62,8 @@ export interface HarnessOptions {
   server?: Record<string, unknown>;
   /** `breaker:` as written in YAML (circuit breaker thresholds). */
   breaker?: Record<string, unknown>;
+  /** `faults:` as written in YAML (game-day fault rules). */
+  faults?: unknown[];
   /** Extra keys merged into a provider's YAML entry (e.g. `models:` capabilities and request overrides). */
   providerOptions?: Record<string, Record<string, unknown>>;
   /** Options for `startGateway` (e.g. an injected `random`); records are still collected. */
@@ -132,6 +134,7 @@ export function useHarness(): (options: HarnessOptions) => Promise<Harness> {
       logging: { level: 'silent' },
       defaults: mergeDefaults(FAST_DEFAULTS, options.defaults ?? {}),
       ...(options.breaker ? { breaker: options.breaker } : {}),
+      ...(options.faults ? { faults: options.faults } : {}),
       providers,
       routes: options.routes,
     };

@@ -164,8 +164,11 @@ describe('SSE wire shape', () => {
     expect(res.text.trimEnd().endsWith('data: [DONE]')).toBe(true);
   });
 
-  it('a stream that fails after output ends with an error event and no [DONE]', async () => {
-    const h = await startChat({ kind: 'cut', after_chunks: 2, text: PRIMARY_TEXT });
+  it('a stream that fails after output, with no target to continue it, ends with an error event and no [DONE]', async () => {
+    const h = await start({
+      simulators: { sim: { primary: { kind: 'cut', after_chunks: 2, text: PRIMARY_TEXT } } },
+      routes: { chat: { ladder: [{ targets: 'sim/primary' }] } },
+    });
     const res = await rawStream(h.gateway.url);
     expect(res.status).toBe(200);
     expect(res.text).not.toContain('[DONE]');

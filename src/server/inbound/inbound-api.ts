@@ -36,7 +36,16 @@ export interface InboundApi {
   streamEncoder(options: EncoderOptions): StreamEncoder;
 }
 
-/** The trailer every stream carries at its end: who served, in how many attempts. */
+/**
+ * The trailer every stream carries at its end (an SSE comment): who finished the answer, in how
+ * many attempts, and — when another target continued a failed stream — every contributor and
+ * where the answer was spliced.
+ */
 export function servedTrailer(served: Served, attempts: number): string {
-  return `: understudy ${JSON.stringify({ route: served.route, served_by: served.servedBy, attempts, degraded: served.degraded })}\n\n`;
+  const trailer: Record<string, unknown> = { route: served.route, served_by: served.servedBy, attempts, degraded: served.degraded };
+  if (served.contributors) trailer['contributors'] = served.contributors;
+  if (served.splices) {
+    trailer['splices'] = served.splices.map((s) => ({ from: s.from, to: s.to, at_char: s.atChar, mode: s.mode, overlap_chars: s.overlapChars }));
+  }
+  return `: understudy ${JSON.stringify(trailer)}\n\n`;
 }

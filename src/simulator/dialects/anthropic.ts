@@ -1,4 +1,5 @@
 import type { OutgoingHttpHeaders } from 'node:http';
+import { continuingFrom, messageTurns } from '../continuing.js';
 import { answerText } from '../answer.js';
 import {
   type Answer,
@@ -296,6 +297,7 @@ export const anthropic: Dialect = {
     forcedTool: forcedToolOf(body),
     json: jsonOf(body),
     includeUsage: false,
+    continuing: continuingFrom(messageTurns(body['messages'])),
   }),
 
   message: (req, answer) => JSON.stringify(buildMessage(req, answer)),

@@ -1,4 +1,5 @@
 import type { OutgoingHttpHeaders } from 'node:http';
+import { continuingFrom, geminiTurns } from '../continuing.js';
 import { answerText } from '../answer.js';
 import {
   type Answer,
@@ -292,6 +293,7 @@ export const gemini: Dialect = {
     forcedTool: forcedToolOf(body),
     json: jsonOf(body),
     includeUsage: false,
+    continuing: continuingFrom(geminiTurns(body['contents'])),
   }),
 
   message: (req, answer) => pretty(buildResponse(req, answer)),

@@ -1,4 +1,5 @@
 import type { IncomingMessage, OutgoingHttpHeaders } from 'node:http';
+import { continuingFrom, messageTurns } from '../continuing.js';
 import { answerText } from '../answer.js';
 import {
   type Answer,
@@ -279,6 +280,7 @@ export const openai: Dialect = {
       forcedTool: forcedToolOf(body),
       json: jsonOf(body),
       includeUsage: body['stream'] === true && options['include_usage'] === true,
+      continuing: continuingFrom(messageTurns(body['messages'])),
     };
   },
 

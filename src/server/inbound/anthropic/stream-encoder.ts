@@ -1,5 +1,5 @@
 import type { ChatChunk, FinishReason, Usage } from '../../../canonical/chat.js';
-import { nativeText } from '../../../canonical/native.js';
+import { isContinued, nativeText } from '../../../canonical/native.js';
 import type { ClientError } from '../../../engine/all-failed.js';
 import { attemptCount } from '../../../engine/attempt.js';
 import type { Served } from '../../../engine/engine.js';
@@ -32,14 +32,24 @@ export class AnthropicStreamEncoder implements StreamEncoder {
   private usage: Usage | null = null;
   /** Same-format pass-through: the upstream's own events are relayed as they came. */
   private native = false;
+  /** The native stream's last block index and its open block's type, followed so a continuation can carry on inside it. */
+  private nativeIndex = -1;
+  private nativeOpen: string | undefined;
 
   constructor(private readonly options: EncoderOptions) {}
 
   chunk(chunk: ChatChunk): string {
     const raw = nativeText(chunk);
-    if (raw !== undefined) this.native = true;
-    if (this.native) return raw ?? '';
+    if (raw !== undefined) {
+      this.native = true;
+      this.followNative(raw);
+      return raw;
+    }
     let out = '';
+    if (this.native) {
+      if (!isContinued(chunk)) return '';
+      out += this.leaveNative();
+    }
     if (!this.started) {
       this.started = true;
       out += event('message_start', {
@@ -83,6 +93,42 @@ export class AnthropicStreamEncoder implements StreamEncoder {
 
   keepalive(): string {
     return event('ping', {});
+  }
+
+  /** Follows the native stream's block starts and stops (rare events: the many deltas are passed over by one substring test). */
+  private followNative(raw: string): void {
+    if (!raw.includes('content_block_st')) return;
+    for (const line of raw.split('\n')) {
+      if (!line.startsWith('data:')) continue;
+      try {
+        const data = JSON.parse(line.slice(5)) as { type?: unknown; index?: unknown; content_block?: { type?: unknown } };
+        if (data.type === 'content_block_start' && typeof data.index === 'number') {
+          this.nativeIndex = data.index;
+          this.nativeOpen = typeof data.content_block?.type === 'string' ? data.content_block.type : 'unknown';
+        } else if (data.type === 'content_block_stop') {
+          this.nativeOpen = undefined;
+        }
+      } catch {
+        // Not JSON: nothing to follow.
+      }
+    }
+  }
+
+  /**
+   * Another target continues the native stream: from here on this encoder writes the events,
+   * carrying on in the open text block (or closing whatever else was open), and ends the message itself.
+   */
+  private leaveNative(): string {
+    this.native = false;
+    this.started = true;
+    this.blockIndex = this.nativeIndex;
+    if (this.nativeOpen === 'text') {
+      this.open = 'text';
+      return '';
+    }
+    const close = this.nativeOpen !== undefined ? event('content_block_stop', { index: this.blockIndex }) : '';
+    this.nativeOpen = undefined;
+    return close;
   }
 
   error(error: ClientError): string {
