@@ -1,6 +1,6 @@
 import { performance } from 'node:perf_hooks';
 import { describe, expect, it } from 'vitest';
-import { chat, useHarness, USER_MESSAGES } from './harness.js';
+import { chat, pollFor, useHarness, USER_MESSAGES } from './harness.js';
 
 describe('a flapping primary and a retry storm', () => {
   const start = useHarness();
@@ -54,5 +54,25 @@ describe('a flapping primary and a retry storm', () => {
     // Without a budget: 40 × 2 rungs × 4 attempts = 320 calls. With it: one attempt per rung per
     // request at most, plus the budget's floor of 10 retries (20% of 40 first attempts is less).
     expect(h.sim.calls.length).toBeLessThanOrEqual(clients * 2 + 10);
+  });
+
+  it('hedges are paid from the same budget: a slow, failing ladder under load makes at most one call per candidate, and hedges + retries stay within it', async () => {
+    const h = await start({
+      simulators: { sim: { a1: { kind: 'slow_first_token', delay_ms: 5_000 }, a2: { kind: 'slow_first_token', delay_ms: 5_000 }, b: { kind: 'status', status: 500 } } },
+      routes: { chat: { ladder: [{ targets: ['sim/a1', 'sim/a2'], hedge_after_ms: 50 }, { targets: ['sim/b'], retries: 3 }] } },
+    });
+    const clients = 40;
+    const outs = await Promise.all(Array.from({ length: clients }, () => chat(h.client, 'stream', { model: 'chat', messages: USER_MESSAGES })));
+    for (const out of outs) expect(out.status).toBe(503);
+    const records = await pollFor(() => h.records.length >= clients && h.records, 5_000, 'every request record');
+    const extra = records.flatMap((r) => r.attempts).filter((a) => a.reason === 'hedge' || a.reason === 'retry').length;
+    // Every upstream call, whatever started it, is one the simulator saw.
+    expect(h.sim.calls.length).toBe(records.flatMap((r) => r.attempts).filter((a) => a.outcome !== 'skipped').length);
+    // Budget: 20% of 40 first attempts is 8, the floor 10 — at most 10 hedges and retries in all.
+    expect(extra).toBeGreaterThan(0);
+    expect(extra).toBeLessThanOrEqual(10);
+    // A hedge partner is never called again: at most one call per candidate, plus the budgeted retries.
+    expect(h.sim.calls.length).toBeLessThanOrEqual(clients * 3 + 10);
+    expect(records.some((r) => r.attempts.some((a) => a.hedgeSkipped === 'retry budget exhausted'))).toBe(true);
   });
 });
