@@ -1,7 +1,7 @@
 import { foldLatency, type AttemptEnd, type BalanceQuery, type BalanceSnapshot, type TargetLoad } from './balance-state.js';
 import type { BreakerState, VersionedBreaker } from './breaker-state.js';
 import { hasRetryRoom, type BudgetCounts, type BudgetWindow, type RetryAllowance } from './retry-budget-window.js';
-import type { Cooldown, StateStore } from './state-store.js';
+import { quotaWindow, type Cooldown, type QuotaResult, type StateStore } from './state-store.js';
 
 /**
  * In-process state: the default for a single gateway process. Every method does its
@@ -19,6 +19,8 @@ export class MemoryStateStore implements StateStore {
   private readonly cursors = new Map<string, number>();
   /** `scope \0 key` → mapping, in order of last write (so the oldest, first to expire, sit in front). */
   private readonly affinities = new Map<string, { targetId: string; expiresAt: number }>();
+  /** quota key → the current window's count (a key whose window ended is reset on its next use). */
+  private readonly quotas = new Map<string, { end: number; used: number }>();
 
   async getCooldown(targetId: string, now: number): Promise<Cooldown | undefined> {
     const cooldown = this.cooldowns.get(targetId);
@@ -130,7 +132,19 @@ export class MemoryStateStore implements StateStore {
     }
   }
 
+  async consumeQuota(key: string, amount: number, limit: number, windowMs: number, now: number): Promise<QuotaResult> {
+    const counter = this.quotaCounter(key, windowMs, now);
+    if (counter.used + amount > limit) return { allowed: false, used: counter.used, resetAt: counter.end };
+    counter.used += amount;
+    return { allowed: true, used: counter.used, resetAt: counter.end };
+  }
+
+  async addQuota(key: string, amount: number, windowMs: number, now: number): Promise<void> {
+    this.quotaCounter(key, windowMs, now).used += amount;
+  }
+
   async close(): Promise<void> {
+    this.quotas.clear();
     this.answers.clear();
     this.cooldowns.clear();
     this.breakers.clear();
@@ -138,6 +152,17 @@ export class MemoryStateStore implements StateStore {
     this.loads.clear();
     this.cursors.clear();
     this.affinities.clear();
+  }
+
+  private quotaCounter(key: string, windowMs: number, now: number): { end: number; used: number } {
+    const { end } = quotaWindow(windowMs, now);
+    const stored = `${key}\u0000${windowMs}`;
+    let counter = this.quotas.get(stored);
+    if (!counter || counter.end !== end) {
+      counter = { end, used: 0 };
+      this.quotas.set(stored, counter);
+    }
+    return counter;
   }
 
   private count(scope: string, window: BudgetWindow): BudgetCounts {

@@ -294,5 +294,41 @@ export function describeStateStoreContract(name: string, makeStore: () => StateS
         expect((await s.readBalance(query({ affinity: alice, now: T0 + 1_500 }))).affinity).toBeUndefined();
       });
     });
+
+    describe('quota counters (fixed windows)', () => {
+      const MIN = 60_000;
+      const start = Math.floor(T0 / MIN) * MIN;
+
+      it('allows up to the limit in a window, refuses past it without counting, and starts afresh in the next', async () => {
+        const s = await store();
+        const results = [];
+        for (let i = 0; i < 4; i++) results.push(await s.consumeQuota('key:a:rpm', 1, 3, MIN, start + 10));
+        expect(results.map((r) => r.allowed)).toEqual([true, true, true, false]);
+        expect(results[3]).toEqual({ allowed: false, used: 3, resetAt: start + MIN });
+        expect(await s.consumeQuota('key:a:rpm', 1, 3, MIN, start + MIN)).toEqual({ allowed: true, used: 1, resetAt: start + 2 * MIN });
+      });
+
+      it('keeps keys and window sizes apart, and weighs amounts', async () => {
+        const s = await store();
+        expect((await s.consumeQuota('key:a:tpm', 700, 1_000, MIN, start)).used).toBe(700);
+        expect((await s.consumeQuota('key:a:tpm', 400, 1_000, MIN, start)).allowed).toBe(false);
+        expect((await s.consumeQuota('key:a:tpm', 300, 1_000, MIN, start)).used).toBe(1_000);
+        expect((await s.consumeQuota('key:b:tpm', 400, 1_000, MIN, start)).used).toBe(400);
+        expect((await s.consumeQuota('key:a:tpm', 1, 1_000, 1_000, start)).used).toBe(1);
+      });
+
+      it('adds without a check, and an unlimited consume always passes', async () => {
+        const s = await store();
+        await s.addQuota('key:a:tpm', 5_000, MIN, start);
+        expect(await s.consumeQuota('key:a:tpm', 1, 1_000, MIN, start)).toMatchObject({ allowed: false, used: 5_000 });
+        expect(await s.consumeQuota('key:a:tpm', 1, Number.POSITIVE_INFINITY, MIN, start)).toMatchObject({ allowed: true, used: 5_001 });
+      });
+
+      it('lets exactly the limit through when many consume at once', async () => {
+        const s = await store();
+        const results = await Promise.all(Array.from({ length: 25 }, () => s.consumeQuota('key:c:rpm', 1, 10, MIN, start)));
+        expect(results.filter((r) => r.allowed)).toHaveLength(10);
+      });
+    });
   });
 }

@@ -71,5 +71,31 @@ export interface StateStore {
   /** Stores an answer until `expiresAt`, keeping at most `maxEntries` per scope (least recently stored go first). */
   putCachedAnswer(scope: string, key: string, answer: string, expiresAt: number, maxEntries: number): Promise<void>;
 
+  /**
+   * Quota counters (per-key rate limits, later spend budgets): fixed windows of `windowMs` aligned
+   * to the epoch, one counter per (`key`, window). Atomically: when the current window's count plus
+   * `amount` is at most `limit`, adds `amount` and allows; otherwise changes nothing and refuses.
+   * `limit: Infinity` always allows (a pure add). Redis: one Lua script (INCRBY under a check,
+   * PEXPIREAT at the window's end).
+   */
+  consumeQuota(key: string, amount: number, limit: number, windowMs: number, now: number): Promise<QuotaResult>;
+  /** Adds `amount` to the current window's count without a check (e.g. output tokens known only after the answer). */
+  addQuota(key: string, amount: number, windowMs: number, now: number): Promise<void>;
+
   close(): Promise<void>;
+}
+
+/** What `consumeQuota` did, and where the window stands. */
+export interface QuotaResult {
+  allowed: boolean;
+  /** The window's count after the call (unchanged when refused). */
+  used: number;
+  /** When the window ends (epoch ms): the earliest a refused request could succeed. */
+  resetAt: number;
+}
+
+/** The fixed window `now` falls in: its start and end (epoch ms). */
+export function quotaWindow(windowMs: number, now: number): { start: number; end: number } {
+  const start = Math.floor(now / windowMs) * windowMs;
+  return { start, end: start + windowMs };
 }
