@@ -1,6 +1,7 @@
 import { parseArgs } from 'node:util';
 import { ConfigError } from '../config/config-error.js';
 import { check } from './check.js';
+import { keys } from './keys.js';
 import { consoleOutput, type Output } from './output.js';
 import { simulate } from './simulate.js';
 import { start, UsageError } from './start.js';
@@ -12,6 +13,9 @@ usage:
   understudy start --demo [--port N] [--no-traffic]   the gateway in front of simulated providers
   understudy simulate [--config FILE] [--port N]       a fake OpenAI-wire upstream with scripted faults
   understudy check FILE                                validate a config without starting
+  understudy keys create --config FILE --name NAME [--routes a,b] [--targets p/m,p/*] [--rpm N] [--tpm N] [--expires 30d|ISO] [--meta k=v]
+  understudy keys list --config FILE                   virtual keys: id, name, limits, status (never the keys)
+  understudy keys revoke --config FILE ID
   understudy help
 
 The config path may also come from UNDERSTUDY_CONFIG, or ./understudy.yaml.
@@ -60,6 +64,8 @@ export async function main(argv: string[], out: Output = consoleOutput): Promise
           out,
         );
       }
+      case 'keys':
+        return await keys(rest, out);
       case 'check': {
         const { positionals, values } = parseArgs({ args: rest, allowPositionals: true, options: { config: { type: 'string', short: 'c' } } });
         return check(positionals[0] ?? values.config, out);

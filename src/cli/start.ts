@@ -1,10 +1,14 @@
 import { existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve as resolvePath } from 'node:path';
 import { loadConfigFile } from '../config/load.js';
+import { defaultStore } from '../config/store-config.js';
 import type { Config } from '../config/types.js';
 import { demoBanner } from '../demo/banner.js';
 import { demoConfig, startDemoUpstreams } from '../demo/demo-setup.js';
 import { startDemoTraffic } from '../demo/traffic.js';
 import { startGateway } from '../server/gateway.js';
+import { startAccess } from './access-mode.js';
 import type { Output } from './output.js';
 
 export interface StartArgs {
@@ -48,23 +52,21 @@ export async function start(args: StartArgs, out: Output, env: Record<string, st
   if (args.demo) return startDemo(args, out);
   const path = configPath(args, env);
   if (!path) throw new UsageError(NO_CONFIG_HELP);
-  const config = withOverrides(loadConfigFile(path, { env }), args);
-  if (!isLoopback(config.server.host) && !args.insecure) {
-    throw new UsageError(
-      `Refusing to listen on ${config.server.host}: this gateway has no client authentication yet, so it binds loopback only.\n` +
-        `Pass --insecure to listen on ${config.server.host} anyway (only behind your own authenticating proxy).`,
-    );
-  }
-  const gateway = await startGateway(config);
+  const config = withRequestLog(withOverrides(loadConfigFile(path, { env }), args), dirname(resolvePath(path)));
+  // Virtual keys: in open mode (no keys) only loopback, unless --insecure (access-mode.ts).
+  const access = await startAccess(config, dirname(resolvePath(path)), { insecure: args.insecure, loopback: isLoopback(config.server.host) });
+  // Provider credentials (`api_key(s)`, `${file:...}` secrets) are reloaded when the file or a secret changes.
+  const gateway = await startGateway(config, { watch: { path, env }, keys: access.store });
   out.info(`understudy listening on ${gateway.url} with ${Object.keys(config.routes).length} route(s) from ${path}`);
-  out.info('No client keys are configured: the gateway is open to anyone who can reach it on this address.');
+  out.info(access.banner);
   if (config.server.adminKey) out.info('The admin API is enabled (/admin/faults, fault headers), for callers with server.admin_key.');
-  return () => gateway.close();
+  // SIGTERM/SIGINT (bin.ts): requests in flight get the grace period, then end cleanly.
+  return () => gateway.close({ graceMs: config.server.shutdownGraceMs });
 }
 
 async function startDemo(args: StartArgs, out: Output): Promise<() => Promise<void>> {
   const upstreams = await startDemoUpstreams();
-  const config = withOverrides(demoConfig(upstreams.primary.url, upstreams.backup.url, 4100), args);
+  const config = withRequestLog(withOverrides(demoConfig(upstreams.primary.url, upstreams.backup.url, 4100), args), join(tmpdir(), 'understudy-demo'));
   let gateway;
   try {
     gateway = await startGateway(config);
@@ -89,6 +91,11 @@ function withOverrides(config: Config, args: StartArgs): Config {
     ...config,
     server: { ...config.server, port: args.port ?? config.server.port, host: args.host ?? config.server.host },
   };
+}
+
+/** The request log defaults to SQLite in `dir` when the config has no `store:` (`backend: none` turns it off). */
+function withRequestLog(config: Config, dir: string): Config {
+  return config.store ? config : { ...config, store: defaultStore(dir) };
 }
 
 function isLoopback(host: string): boolean {

@@ -3,6 +3,7 @@ import { inspect } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { ConfigError } from './config-error.js';
 import { loadConfigFile, parseConfig } from './load.js';
+import { DEFAULT_SERVER_LIMITS } from './server-limits.js';
 
 const EXAMPLE = new URL('../../examples/understudy.yaml', import.meta.url);
 
@@ -104,7 +105,7 @@ describe('config loading', () => {
 
   it('applies defaults: generous timeouts, one retry, 127.0.0.1:4100, 10 MB body limit', () => {
     const config = parseConfig(base, 't', { env: {} });
-    expect(config.server).toEqual({ host: '127.0.0.1', port: 4100, bodyLimitBytes: 10 * 1024 * 1024 });
+    expect(config.server).toEqual({ host: '127.0.0.1', port: 4100, bodyLimitBytes: 10 * 1024 * 1024, ...DEFAULT_SERVER_LIMITS });
     expect(config.routes.chat?.ladder[0]).toMatchObject({ retries: 1, timeouts: { headersMs: 15_000, firstTokenMs: 120_000, stallMs: 60_000, totalMs: 600_000 } });
   });
 });

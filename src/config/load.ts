@@ -1,14 +1,20 @@
 import { readFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
 import { LineCounter, parseDocument, isNode, type Document } from 'yaml';
 import type { z } from 'zod';
 import { ConfigError, formatPath, type ConfigProblem } from './config-error.js';
 import { protectEnvRefs, substituteEnv, type EnvProblem } from './env.js';
+import type { FileRefOptions } from './file-ref.js';
 import { resolveConfig } from './resolve.js';
 import { configSchema } from './schema.js';
 import type { Config } from './types.js';
 
 export interface LoadOptions {
   env?: Record<string, string | undefined>;
+  /** Where a relative `${file:...}` is read from; the config file's directory (`loadConfigFile`), else the working directory. */
+  baseDir?: string;
+  /** Called with the absolute path of every `${file:...}` reference (the credential watcher watches them). */
+  onFileRef?: FileRefOptions['onFileRef'];
 }
 
 /** Reads, parses, validates and resolves a config file. Throws ConfigError with every problem found. */
@@ -20,7 +26,7 @@ export function loadConfigFile(path: string, options: LoadOptions = {}): Config 
     const reason = (error as NodeJS.ErrnoException).code === 'ENOENT' ? 'file not found' : (error as Error).message;
     throw new ConfigError(path, [{ path: '(file)', message: reason }]);
   }
-  return parseConfig(text, path, options);
+  return parseConfig(text, path, { baseDir: dirname(resolve(path)), ...options });
 }
 
 /** Parses config text. `source` names it in errors. */
@@ -39,7 +45,8 @@ export function parseConfig(text: string, source: string, options: LoadOptions =
   const locate = (path: readonly PropertyKey[]): Pick<ConfigProblem, 'line' | 'column'> => locateNode(doc, lineCounter, path);
 
   const envProblems: EnvProblem[] = [];
-  const raw = substituteEnv(doc.toJS() ?? {}, options.env ?? process.env, envProblems);
+  const files: FileRefOptions = { baseDir: options.baseDir ?? process.cwd(), onFileRef: options.onFileRef };
+  const raw = substituteEnv(doc.toJS() ?? {}, options.env ?? process.env, envProblems, [], files);
   if (envProblems.length > 0) {
     throw new ConfigError(
       source,
@@ -51,7 +58,7 @@ export function parseConfig(text: string, source: string, options: LoadOptions =
   if (!parsed.success) {
     throw new ConfigError(source, parsed.error.issues.map((issue) => zodProblem(issue, locate)));
   }
-  const resolved = resolveConfig(parsed.data, source);
+  const resolved = resolveConfig(parsed.data, source, files.baseDir);
   if (resolved.problems.length > 0) {
     throw new ConfigError(
       source,

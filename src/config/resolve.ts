@@ -20,6 +20,10 @@ import { routeKindProblems } from './route-kind.js';
 import { DEFAULT_AFFINITY, mergeAffinity, modelLimits, modelPrices, resolveRungTargets } from './resolve-balance.js';
 import { resolveRouteContract } from './route-contract.js';
 import { Secret } from './secret.js';
+import { resolveStore } from './store-config.js';
+import { resolveKeys } from './keys-config.js';
+import { resolveState } from './state-config.js';
+import { serverLimits } from './server-limits.js';
 import type { Config, ProviderConfig, RouteConfig, RungConfig } from './types.js';
 
 export interface ResolveProblem {
@@ -34,7 +38,7 @@ export const DEFAULT_CACHE_MAX_AGE_MS = 24 * 60 * 60_000;
 export const DEFAULT_CACHE_MAX_ENTRIES = 1_000;
 
 /** Phase two: the schema-valid file becomes a Config with no optionals and checked cross-references. */
-export function resolveConfig(raw: RawConfig, source: string): { config: Config; problems: ResolveProblem[] } {
+export function resolveConfig(raw: RawConfig, source: string, baseDir: string = process.cwd()): { config: Config; problems: ResolveProblem[] } {
   const problems: ResolveProblem[] = [];
   const defaultTimeouts = mergeTimeouts(DEFAULT_TIMEOUTS, raw.defaults?.timeouts);
   const defaultPolicy = mergePolicy(DEFAULT_POLICY, raw.defaults?.policy);
@@ -53,11 +57,13 @@ export function resolveConfig(raw: RawConfig, source: string): { config: Config;
     const baseUrl = p.base_url ?? (p.preset ? COMPAT_PRESET_INFO[p.preset].baseUrl : DEFAULT_BASE_URLS[p.type]);
     if (!baseUrl) problems.push({ path: ['providers', name, 'base_url'], message: `a ${p.type} provider needs a base_url${p.type === 'openai-compatible' ? ' (or a preset)' : ''}` });
     if (p.preset && p.type !== 'openai-compatible') problems.push({ path: ['providers', name, 'preset'], message: `preset only applies to type openai-compatible` });
+    const apiKeys = credentialPool(name, p, problems);
     providers[name] = {
       name,
       type: p.type,
       baseUrl: baseUrl ?? '',
-      apiKey: p.api_key ? new Secret(p.api_key) : undefined,
+      apiKey: apiKeys[0],
+      apiKeys,
       apiVersion: p.api_version,
       preset: p.preset,
       headers: p.headers ?? {},
@@ -84,10 +90,14 @@ export function resolveConfig(raw: RawConfig, source: string): { config: Config;
       port: raw.server?.port ?? DEFAULT_PORT,
       bodyLimitBytes: raw.server?.body_limit_bytes ?? DEFAULT_BODY_LIMIT_BYTES,
       adminKey: raw.server?.admin_key !== undefined ? new Secret(raw.server.admin_key) : undefined,
+      ...serverLimits(raw.server),
     },
     logging: { level: raw.logging?.level ?? 'info' },
     defaults,
     faults: (raw.faults ?? []).map((f, i) => faultRule(f, i, providers, problems)),
+    store: resolveStore(raw.store, baseDir),
+    state: resolveState(raw.state, problems),
+    keys: resolveKeys(raw.keys, baseDir, problems, raw.state),
     breaker: checked(problems, 'breaker', () => breakerConfig(camelKeys(raw.breaker)), DEFAULT_BREAKER_CONFIG),
     breakerProbes: raw.breaker?.probes ? healthProbes(raw.breaker.probes) : undefined,
     retryBudget: checked(problems, 'retry_budget', () => retryBudgetConfig(camelKeys(raw.retry_budget)), DEFAULT_RETRY_BUDGET_CONFIG),
@@ -95,6 +105,19 @@ export function resolveConfig(raw: RawConfig, source: string): { config: Config;
     routes,
   };
   return { config, problems };
+}
+
+/** `api_keys` (or `api_key` alone) as the provider's credential pool; a repeated key is named by position, never by value. */
+function credentialPool(name: string, p: RawConfig['providers'][string], problems: ResolveProblem[]): Secret[] {
+  if (p.api_key !== undefined && p.api_keys !== undefined) {
+    problems.push({ path: ['providers', name, 'api_keys'], message: 'set api_key (one key) or api_keys (a pool), not both' });
+  }
+  const keys = p.api_keys ?? (p.api_key !== undefined ? [p.api_key] : []);
+  keys.forEach((key, i) => {
+    const first = keys.indexOf(key);
+    if (first < i) problems.push({ path: ['providers', name, 'api_keys', i], message: `the same key as api_keys[${first}]` });
+  });
+  return keys.map((key) => new Secret(key));
 }
 
 /** `min_requests: 5` → `{ minRequests: 5 }` (unset keys left out, so defaults apply). */

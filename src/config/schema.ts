@@ -2,6 +2,9 @@ import { z } from 'zod';
 import { CONTRACT_FINISH_REASONS, CONTRACT_STREAM_MODES } from '../engine/contract.js';
 import { STRATEGIES, type Strategy } from '../engine/load-balance.js';
 import { COMPAT_PRESETS } from '../providers/registry.js';
+import { serverLimitKeys } from './server-limits.js';
+import { keysSchema } from './keys-config.js';
+import { stateSchema } from './state-config.js';
 
 /** The YAML file's schema. Strict: an unknown key is an error naming its path. */
 
@@ -60,6 +63,8 @@ export const providerSchema = z.strictObject({
   /** Azure OpenAI `api-version`, or Anthropic's `anthropic-version`. */
   api_version: z.string().min(1).optional(),
   api_key: z.string().min(1).optional(),
+  /** A credential pool, used round-robin (instead of `api_key`; a failing key is cooled and skipped). */
+  api_keys: z.array(z.string().min(1)).min(1).optional(),
   headers: z.record(z.string(), z.string()).optional(),
   stream_upstream: z.boolean().optional(),
   /** What each model can do, where the adapter's defaults are wrong for it. */
@@ -220,6 +225,21 @@ export const faultRuleSchema = z.strictObject({
   until: z.string().optional(),
 });
 
+/** The request log's backend: SQLite (a file) or PostgreSQL; `none` turns it off. */
+export const storeSchema = z
+  .strictObject({
+    backend: z.enum(['sqlite', 'postgres', 'none']),
+    /** SQLite: the file (relative to the config file), created on first start. */
+    path: z.string().min(1).optional(),
+    /** PostgreSQL: the connection URL (use ${env:...}: it may carry a password). */
+    url: z.string().min(1).optional(),
+    /** PostgreSQL: the schema the tables live in (default: the search_path's first). */
+    schema: z.string().regex(/^[a-z_][a-z0-9_]*$/, 'a lower-case SQL identifier').optional(),
+    retention: z.strictObject({ max_age_days: z.number().positive().optional(), max_rows: z.number().int().positive().optional() }).optional(),
+    queue: z.strictObject({ max: count.optional(), batch: count.optional(), flush_ms: positiveMs.optional() }).optional(),
+  })
+  .refine((s) => s.backend !== 'postgres' || s.url !== undefined, { message: 'a postgres store needs a url', path: ['url'] });
+
 export const configSchema = z.strictObject({
   server: z
     .strictObject({
@@ -228,6 +248,8 @@ export const configSchema = z.strictObject({
       body_limit_bytes: z.number().int().positive().optional(),
       /** Enables the admin API and fault headers; normally `${env:UNDERSTUDY_ADMIN_KEY}`. */
       admin_key: z.string().min(16, 'an admin key needs at least 16 characters').optional(),
+      /** Hostile input and shutdown: max_messages, max_json_depth, max_header_bytes, request_timeout_ms, idle_timeout_ms, shutdown_grace_ms. */
+      ...serverLimitKeys,
     })
     .optional(),
   logging: z
@@ -252,6 +274,12 @@ export const configSchema = z.strictObject({
   retry_budget: retryBudgetSchema.optional(),
   /** Game days: faults injected into real targets. */
   faults: z.array(faultRuleSchema).optional(),
+  /** The request log: every request with every attempt (src/store/). */
+  store: storeSchema.optional(),
+  /** Live state: in memory (one process) or in Redis (shared by several instances); docs/scaling.md. */
+  state: stateSchema.optional(),
+  /** Virtual keys: where they live and whether they are required (src/keys/). */
+  keys: keysSchema.optional(),
   providers: z.record(z.string().regex(/^[A-Za-z0-9_.-]+$/, 'provider names use letters, digits, _ . -'), providerSchema),
   routes: z.record(z.string().min(1), routeSchema),
 });
@@ -264,4 +292,5 @@ export type RawModel = z.infer<typeof modelSchema>;
 export type RawFaultRule = z.infer<typeof faultRuleSchema>;
 export type RawLiveRung = z.infer<typeof liveRungSchema>;
 export type RawAffinity = z.infer<typeof affinitySchema>;
+export type RawStore = z.infer<typeof storeSchema>;
 export type RawContinuation = z.infer<typeof continuationSchema>;

@@ -1,3 +1,6 @@
+import type { StoreConfig } from './store-config.js';
+import type { KeysConfig } from './keys-config.js';
+import type { StateConfig } from './state-config.js';
 import type { ContinuationSettings } from '../engine/continuation.js';
 import type { BreakerConfig } from '../engine/breaker.js';
 import type { HealthProbeConfig } from '../engine/health-probes.js';
@@ -11,6 +14,7 @@ import type { CompatPreset } from '../providers/registry.js';
 import type { RequestOverrides } from '../providers/request-overrides.js';
 import type { PROVIDER_TYPES, ROUTE_KINDS } from './schema.js';
 import type { Secret } from './secret.js';
+import type { ServerLimits } from './server-limits.js';
 
 export type ProviderType = (typeof PROVIDER_TYPES)[number];
 
@@ -18,7 +22,10 @@ export interface ProviderConfig {
   name: string;
   type: ProviderType;
   baseUrl: string;
+  /** The first of `apiKeys` (kept for readers of a single key). */
   apiKey: Secret | undefined;
+  /** The credential pool: `api_keys` in file order, or `api_key` alone; empty when the provider has no key. */
+  apiKeys: Secret[];
   apiVersion: string | undefined;
   preset: CompatPreset | undefined;
   headers: Record<string, string>;
@@ -82,7 +89,7 @@ export interface Config {
   /** Where it came from (a file path, or `demo`). */
   source: string;
   /** `adminKey` enables the admin API and fault headers (undefined: both refused). */
-  server: { host: string; port: number; bodyLimitBytes: number; adminKey: Secret | undefined };
+  server: { host: string; port: number; bodyLimitBytes: number; adminKey: Secret | undefined } & ServerLimits;
   logging: { level: 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal' | 'silent' };
   defaults: {
     timeouts: Timeouts;
@@ -98,6 +105,12 @@ export interface Config {
   breakerProbes: HealthProbeConfig | undefined;
   /** Injected faults (game days); empty unless configured. */
   faults: FaultRule[];
+  /** The request log (`store:`); undefined when the file has none (the CLI then defaults to SQLite). */
+  store: StoreConfig | undefined;
+  /** Live state (`state:`): memory (the default) or Redis shared by several instances. */
+  state: StateConfig;
+  /** Virtual keys (`keys:`); undefined when the file has none (the CLI then uses understudy-keys.json beside it). */
+  keys: KeysConfig | undefined;
   retryBudget: RetryBudgetConfig;
   providers: Record<string, ProviderConfig>;
   routes: Record<string, RouteConfig>;

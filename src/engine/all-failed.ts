@@ -27,8 +27,8 @@ export function describeAttempts(attempts: readonly AttemptRecord[]): string {
 
 /**
  * The one defined answer when no rung served: 429 with the shortest known Retry-After when every
- * failure was a rate limit; 400 when every target said the prompt exceeds its context window;
- * else 503.
+ * failure was a rate limit; 400 when every target said the prompt exceeds its context window,
+ * or refused a parameter of the request (no retry can help: the request must change); else 503.
  */
 export function allFailedError(route: string, attempts: readonly AttemptRecord[]): ClientError {
   const kinds = attempts.map((a) => a.failure?.kind).filter((k) => k !== undefined);
@@ -52,6 +52,15 @@ export function allFailedError(route: string, attempts: readonly AttemptRecord[]
       type: 'invalid_request_error',
       code: 'context_length_exceeded',
       param: 'messages',
+    };
+  }
+  if (kinds.length > 0 && kinds.every((k) => k === 'unsupported_parameter')) {
+    return {
+      status: 400,
+      message: `No target for '${route}' accepts a parameter of this request. Attempts: ${summary}`,
+      type: 'invalid_request_error',
+      code: 'unsupported_parameter',
+      param: null,
     };
   }
   if (attempts.length > 0 && attempts.every((a) => a.outcome === 'skipped' && !a.failure)) {

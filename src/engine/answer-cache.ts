@@ -7,8 +7,8 @@ import type { CacheRung, Route } from './route.js';
  * The `cache` degradation rung: the last good answer to an identical request, for when every live
  * rung has failed. "Identical" means the same route and partition and the same request apart
  * from how it is delivered (`stream`, `stream_options`) and Understudy's own fields. The partition
- * is the client's key, so no tenant is ever served another's answer (until virtual keys exist,
- * every client shares the `anonymous` partition of its route).
+ * is the client's virtual key id (`RunContext.keyId`), so no tenant is ever served another's
+ * answer; in open mode (no keys) every client shares the `anonymous` partition of its route.
  */
 const DELIVERY_FIELDS = new Set(['stream', 'stream_options', 'fallback_models', 'user']);
 

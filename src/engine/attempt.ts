@@ -68,6 +68,8 @@ export interface RequestRecord {
   endedAt: number;
   /** HTTP status the client received. */
   status: number;
+  /** The virtual key's id (never the key), when the request authenticated with one. */
+  keyId?: string;
   /** `provider/model` that served, when one did (`understudy/static` for a static rung). */
   servedBy?: string;
   degraded: boolean;

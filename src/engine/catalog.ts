@@ -119,6 +119,11 @@ export class Catalog {
     return { ok: true, route: { ...route, ladder: [...route.ladder, ...extra] } };
   }
 
+  /** Whether `name` is a configured route (chat or embeddings), as opposed to a direct provider/model. */
+  hasRoute(name: string): boolean {
+    return this.routes.has(name) || this.embeddings.routes.has(name);
+  }
+
   /** Route names and every provider/model they reach. */
   listModels(): { id: string; ownedBy: string }[] {
     const out: { id: string; ownedBy: string }[] = [];

@@ -20,6 +20,10 @@ export interface EmbedContext {
   requestId: string;
   /** Aborts when the client goes away. */
   signal: AbortSignal;
+  /** The request's virtual key id, named in the request record. */
+  keyId?: string | undefined;
+  /** Whether the request's key may use a target; one it may not is skipped. Absent: every target. */
+  allowTarget?: ((targetId: string) => boolean) | undefined;
 }
 
 export type EmbedResult =
@@ -33,8 +37,9 @@ export type EmbedResult =
  */
 export async function runEmbedding(deps: EmbedDeps, route: EmbeddingRoute, request: EmbeddingRequest, ctx: EmbedContext): Promise<EmbedResult> {
   const record = newRequestRecord(ctx.requestId, route.name, false, deps.clock.now());
+  if (ctx.keyId !== undefined) record.keyId = ctx.keyId;
   const walked = await walkLadder(deps, route, record, ctx.signal, {
-    cannotServe: (target: EmbeddingTarget) => cannotEmbed(request, target.capabilities),
+    cannotServe: (target: EmbeddingTarget) => (ctx.allowTarget?.(target.id) === false ? 'not allowed for this API key' : cannotEmbed(request, target.capabilities)),
     // Headers of a non-streamed answer arrive after the work: `headers_ms` does not apply.
     headersEarly: () => false,
     modelKey: (target: EmbeddingTarget) => vectorSpaceOf(target.model, route.equivalentModels),

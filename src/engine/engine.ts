@@ -49,7 +49,14 @@ export interface RunContext {
   maxExtraCost?: number | undefined;
   /** A fault the request carries (admin-only `x-understudy-fault` header), handed to every target call. */
   fault?: RequestFault | undefined;
+  /** The request's virtual key id: named in the request record, and its degradation-cache partition (anonymous without one). */
+  keyId?: string | undefined;
+  /** Whether the request's key may use a target; one it may not is skipped (main and continuation walks). Absent: every target. */
+  allowTarget?: ((targetId: string) => boolean) | undefined;
 }
+
+/** Why a target the request's key may not use is skipped. */
+export const NOT_ALLOWED_FOR_KEY = 'not allowed for this API key';
 
 /** Who answered: known when the answer was committed, updated if another target continues a stream. */
 export interface Served {
@@ -89,6 +96,8 @@ interface StreamSession {
   fault: RequestFault | undefined;
   /** The request's cost cap on resilience, which a continuation counts against too. */
   maxExtraCost: number | undefined;
+  /** The request's key's target allow-list, which a continuation walk obeys too. */
+  allowTarget: ((targetId: string) => boolean) | undefined;
 }
 
 export type StreamItem =
@@ -123,15 +132,16 @@ export class Engine {
 
   async run(route: Route, request: ChatRequest, ctx: RunContext): Promise<EngineResult> {
     const record = newRequestRecord(ctx.requestId, route.name, ctx.stream, this.clock.now());
+    if (ctx.keyId !== undefined) record.keyId = ctx.keyId;
     const includeUsage = request.stream_options?.include_usage === true;
     const prompt = await measurePrompt(request, smallestWindow(route));
     const contract = contractFor(request, route.contract);
-    const cache = this.answerCache(route, request);
+    const cache = this.answerCache(route, request, ctx.keyId ?? ANONYMOUS_PARTITION);
     const maxExtraCost = extraCostCap(route.maxExtraCost, ctx.maxExtraCost);
     const walked = await walkLadder(this.deps, route, record, ctx.signal, {
       ...this.costCap(maxExtraCost, prompt, request),
       ...(cache ? { fromCache: () => this.deps.state.getCachedAnswer(cache.scope, cache.key, this.clock.now()) } : {}),
-      cannotServe: (target: Target) => cannotServe(request, target.capabilities, prompt),
+      cannotServe: (target: Target) => (ctx.allowTarget?.(target.id) === false ? NOT_ALLOWED_FOR_KEY : cannotServe(request, target.capabilities, prompt)),
       headersEarly: (target: Target) => target.streamsUpstream(ctx.stream),
       modelKey: (target: Target) => target.model,
       session: sessionKey(ctx.session, request.user),
@@ -165,6 +175,7 @@ export class Engine {
       request,
       signal: ctx.signal,
       fault: ctx.fault,
+      allowTarget: ctx.allowTarget,
       record,
       served,
       includeUsage,
@@ -309,7 +320,12 @@ export class Engine {
       ...this.costCap(s.maxExtraCost, prompt, s.request),
       reason: 'continuation',
       liveOnly: true,
-      cannotServe: (target: Target) => (target.id === failed.id ? 'its own stream just failed' : cannotServe(forTarget(target).request, target.capabilities, prompt)),
+      cannotServe: (target: Target) =>
+        target.id === failed.id
+          ? 'its own stream just failed'
+          : s.allowTarget?.(target.id) === false
+            ? NOT_ALLOWED_FOR_KEY
+            : cannotServe(forTarget(target).request, target.capabilities, prompt),
       headersEarly: (target: Target) => target.streamsUpstream(true),
       modelKey: (target: Target) => target.model,
       attempt: async (target: Target, watch: AttemptWatch) => {
@@ -389,9 +405,9 @@ export class Engine {
   }
 
   /** Where this request's answer is cached, when the route has a cache rung. */
-  private answerCache(route: Route, request: ChatRequest): { rung: CacheRung; scope: string; key: string } | undefined {
+  private answerCache(route: Route, request: ChatRequest, partition: string): { rung: CacheRung; scope: string; key: string } | undefined {
     const rung = cacheRungOf(route);
-    return rung ? { rung, scope: cacheScope(route.name, ANONYMOUS_PARTITION), key: answerKey(request) } : undefined;
+    return rung ? { rung, scope: cacheScope(route.name, partition), key: answerKey(request) } : undefined;
   }
 
   private fail(record: RequestRecord, error: ClientError): EngineResult {

@@ -4,6 +4,7 @@ import { createAzureProvider } from './azure/adapter.js';
 import { createGeminiProvider } from './gemini/adapter.js';
 import { createOpenAIProvider } from './openai/adapter.js';
 import type { CapabilityOverrides } from './capabilities.js';
+import type { CredentialPool } from './credentials.js';
 import type { EmbeddingTarget } from './embedding-target.js';
 import type { Target } from './target.js';
 
@@ -25,7 +26,10 @@ export interface ProviderSpec {
   name: string;
   kind: ProviderKind;
   baseUrl: string;
+  /** The one key of a provider without a pool (`credentials` wins when both are given). */
   apiKey: string | undefined;
+  /** The provider's credential pool (round-robin, cooling, rotation); a pool of `apiKey` when unset. */
+  credentials?: CredentialPool;
   headers: Record<string, string>;
   streamUpstream: boolean;
   /** Per-model capability overrides from config. */

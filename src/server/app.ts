@@ -4,11 +4,15 @@ import type { Catalog } from '../engine/catalog.js';
 import type { Logger } from '../telemetry/logger.js';
 import { handleEmbeddings } from './handle-embeddings.js';
 import { handleInference, sendApiError, type InferenceDeps } from './handle-inference.js';
+import { handleModels } from './handle-models.js';
 import { anthropicApi } from './inbound/anthropic/api.js';
 import type { InboundApi } from './inbound/inbound-api.js';
 import { openAIApi } from './inbound/openai-api.js';
 import { badRequest, sendJson } from './respond.js';
 import { handleAdmin, type AdminDeps } from './admin/admin-api.js';
+import type { Drain } from './drain.js';
+import { sendLive, sendReady, type ReadinessDeps } from './health.js';
+import { answerClientError, httpServerOptions, type HttpLimits } from './http-options.js';
 
 export interface AppDeps extends InferenceDeps {
   catalog: Catalog;
@@ -16,6 +20,14 @@ export interface AppDeps extends InferenceDeps {
   startedAt: number;
   /** The admin API (`/admin/...`); without it every admin path is a 404. */
   admin?: AdminDeps;
+  /** node:http's limits (header size, request and idle timeouts); Node's defaults when absent. */
+  http?: HttpLimits;
+  /** Graceful shutdown: tracks requests in flight and refuses new ones while draining. */
+  drain?: Drain;
+  /** What `/health/ready` checks; without it readiness is the config and the drain alone. */
+  readiness?: ReadinessDeps;
+  /** Prometheus metrics for `GET /metrics` (telemetry/metrics.ts). */
+  metrics?: { render(): Promise<{ contentType: string; body: string }> };
 }
 
 type Handler = (req: IncomingMessage, res: ServerResponse, requestId: string) => Promise<void> | void;
@@ -27,15 +39,16 @@ interface PathEntry {
 }
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
-const SERVED_PATHS = 'POST /v1/chat/completions, POST /v1/messages, POST /v1/embeddings, GET /v1/models and GET /health';
+const SERVED_PATHS = 'POST /v1/chat/completions, POST /v1/messages, POST /v1/embeddings, GET /v1/models, GET /health, GET /health/live and GET /health/ready';
 
 /** The HTTP surface on node:http: a fixed route table, each API's error shape for everything else. */
 export function createApp(deps: AppDeps): Server {
   const inference = (api: InboundApi): Handler => (req, res, id) => handleInference(api, req, res, id, deps);
+  const readiness: ReadinessDeps = deps.readiness ?? { startedAt: deps.startedAt, now: () => Date.now(), ...(deps.drain ? { drain: deps.drain } : {}) };
   const chat: PathEntry = { api: openAIApi, methods: { POST: inference(openAIApi) } };
   const messages: PathEntry = { api: anthropicApi, methods: { POST: inference(anthropicApi) } };
   const embeddings: PathEntry = { api: openAIApi, methods: { POST: (req, res, id) => handleEmbeddings(req, res, id, deps) } };
-  const models: PathEntry = { api: openAIApi, methods: { GET: (_req, res) => sendModels(res, deps.catalog, deps.startedAt) } };
+  const models: PathEntry = { api: openAIApi, methods: { GET: (req, res, id) => handleModels(req, res, id, deps) } };
   const paths: Record<string, PathEntry> = {
     '/v1/chat/completions': chat,
     '/chat/completions': chat,
@@ -45,9 +58,23 @@ export function createApp(deps: AppDeps): Server {
     '/v1/models': models,
     '/models': models,
     '/health': { api: openAIApi, methods: { GET: (_req, res) => sendJson(res, 200, JSON.stringify({ status: 'ok' })) } },
+    '/health/live': { api: openAIApi, methods: { GET: (_req, res) => sendLive(res, readiness) } },
+    '/health/ready': { api: openAIApi, methods: { GET: (_req, res) => sendReady(res, readiness) } },
   };
+  const metrics = deps.metrics;
+  if (metrics) {
+    paths['/metrics'] = {
+      api: openAIApi,
+      methods: {
+        GET: async (_req, res) => {
+          const { contentType, body } = await metrics.render();
+          res.writeHead(200, { 'content-type': contentType, 'content-length': Buffer.byteLength(body) }).end(body);
+        },
+      },
+    };
+  }
 
-  const server = createServer({ requestTimeout: 0, headersTimeout: 60_000, keepAliveTimeout: 5_000 }, (req, res) => {
+  const server = createServer(httpServerOptions(deps.http), (req, res) => {
     const incoming = req.headers['x-request-id'];
     const requestId = typeof incoming === 'string' && REQUEST_ID.test(incoming) ? incoming : randomUUID();
     const base = { 'x-request-id': requestId };
@@ -67,6 +94,11 @@ export function createApp(deps: AppDeps): Server {
       req.resume();
       return;
     }
+    // While draining, new requests (on connections still open) are refused; health checks still answer.
+    if (deps.drain && !deps.drain.admit(res, entry.api, base, path.startsWith('/health'))) {
+      req.resume();
+      return;
+    }
     Promise.resolve()
       .then(() => handler(req, res, requestId))
       .catch((error: unknown) => {
@@ -78,15 +110,6 @@ export function createApp(deps: AppDeps): Server {
         }
       });
   });
-  server.on('clientError', (_error, socket) => {
-    if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nconnection: close\r\ncontent-length: 0\r\n\r\n');
-    else socket.destroy();
-  });
+  server.on('clientError', answerClientError);
   return server;
-}
-
-function sendModels(res: ServerResponse, catalog: Catalog, startedAt: number): void {
-  const created = Math.floor(startedAt / 1000);
-  const data = catalog.listModels().map((m) => ({ id: m.id, object: 'model', created, owned_by: m.ownedBy }));
-  sendJson(res, 200, JSON.stringify({ object: 'list', data }));
 }

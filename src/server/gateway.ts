@@ -17,13 +17,22 @@ import { FaultBook } from '../providers/fault-book.js';
 import { withFaults } from '../providers/fault-injection.js';
 import { withOverrides } from '../providers/request-overrides.js';
 import type { Target } from '../providers/target.js';
-import { MemoryStateStore } from '../state/memory.js';
 import type { StateStore } from '../state/state-store.js';
+import { KeyAccess } from '../keys/access.js';
+import type { KeyStore } from '../keys/key-store.js';
+import { openKeyStore } from '../keys/open-store.js';
 import { createLogger, logRequest, type Logger } from '../telemetry/logger.js';
 import { createApp } from './app.js';
+import { GatewayMetrics } from '../telemetry/metrics.js';
+import { Drain, flushLogs } from './drain.js';
+import { openRequestLog } from '../store/open-store.js';
+import type { RequestLog } from '../store/request-log.js';
 import { AdminKey } from './admin/admin-key.js';
 import { faultTargetCheck } from './admin/fault-targets.js';
 import { routeAffinity, rungBalance } from './rung-balance.js';
+import { openStateStore } from './state-backend.js';
+import { createCredentialPools } from './credential-pools.js';
+import { watchCredentials, type CredentialWatchOptions } from './credential-watch.js';
 
 export interface GatewayOptions {
   clock?: Clock;
@@ -34,6 +43,13 @@ export interface GatewayOptions {
   state?: StateStore;
   /** Also called with every request record (after it is logged). */
   onRecord?: (record: RequestRecord) => void;
+  /**
+   * The config file this config was loaded from: it and the `${file:...}` secrets it references are
+   * watched, and provider credentials are swapped when they change (no restart). Unset: no watching.
+   */
+  watch?: CredentialWatchOptions;
+  /** The virtual key store (the CLI opens it first, to decide the bind address); default: `keys:`'s, or none (open). Closed with the gateway. */
+  keys?: KeyStore;
 }
 
 export interface Gateway {
@@ -42,16 +58,32 @@ export interface Gateway {
   readonly port: number;
   readonly config: Config;
   readonly logger: Logger;
-  close(): Promise<void>;
+  /** The request log, when `store:` configures one. */
+  readonly requestLog: RequestLog | undefined;
+  /** The virtual key store, when there is one. */
+  readonly keys: KeyStore | undefined;
+  /**
+   * Stops the gateway: no new connections; requests and streams in flight get `graceMs` (default
+   * 0) to finish, then are ended cleanly (`shutting_down`, in their API's error shape); the state
+   * store is closed and the logs flushed. Later calls share the first.
+   */
+  close(options?: CloseOptions): Promise<void>;
+}
+
+export interface CloseOptions {
+  /** How long requests in flight may take to finish (the CLI passes `server.shutdown_grace_ms`). */
+  graceMs?: number;
 }
 
 /** Builds every provider, route and the engine from a Config, and starts the HTTP server. */
 export async function startGateway(config: Config, options: GatewayOptions = {}): Promise<Gateway> {
   const clock = options.clock ?? systemClock;
   const logger = options.logger ?? createLogger(config.logging.level);
-  const state = options.state ?? new MemoryStateStore();
+  const state = options.state ?? (await openStateStore(config, logger));
   const dispatcher: Dispatcher = createUpstreamDispatcher();
 
+  // Per provider: its keys (round-robin, cooling), swapped in place when the watched files change.
+  const pools = createCredentialPools(config, () => clock.now(), logger);
   const providers = new Map<string, Provider>();
   for (const p of Object.values(config.providers)) {
     providers.set(
@@ -62,6 +94,7 @@ export async function startGateway(config: Config, options: GatewayOptions = {})
           kind: p.type,
           baseUrl: p.baseUrl,
           apiKey: p.apiKey?.reveal(),
+          credentials: pools.get(p.name),
           headers: p.headers,
           streamUpstream: p.streamUpstream,
           models: p.models,
@@ -162,8 +195,24 @@ export async function startGateway(config: Config, options: GatewayOptions = {})
   }
   const catalog = new Catalog(routes, targetFor, config.defaults, { routes: embeddingRoutes, targetFor: embeddingTargetFor });
 
+  // The request log (`store:`): every request with every attempt, written off the request path.
+  const requestLog = config.store && config.store.backend !== 'none'
+    ? openRequestLog(config.store, clock, (error, lost) => logger.error({ err: errorText(error), lost }, 'request log write failed: records lost'))
+    : undefined;
+  const retryBudget = new RetryBudget(state, config.retryBudget);
+  const configuredTargets = routeTargets(routes.values()).map((t) => t.id);
+  const metrics = new GatewayMetrics({
+    state,
+    retryBudget,
+    clock,
+    targets: () => configuredTargets,
+    routes: () => [...routes.keys(), ...embeddingRoutes.keys()],
+    requestLog: () => requestLog?.stats(),
+  });
   const onRecord = (record: RequestRecord): void => {
     logRequest(logger, record);
+    metrics.observe(record);
+    requestLog?.append(record);
     options.onRecord?.(record);
   };
   const breakers = new CircuitBreakers(state, config.breaker);
@@ -172,23 +221,44 @@ export async function startGateway(config: Config, options: GatewayOptions = {})
     clock,
     onRecord,
     breakers,
-    retryBudget: new RetryBudget(state, config.retryBudget),
+    retryBudget,
     ...(options.random ? { random: options.random } : {}),
   };
   const engine = new Engine(engineOptions);
+  // Virtual keys: open until the store holds a key (or keys.required), then closed for good.
+  const keyStore = options.keys ?? (config.keys ? await openKeyStore(config.keys, (message) => logger.warn(message)) : undefined);
+  const access = keyStore ? new KeyAccess(keyStore, { required: config.keys?.required ?? false, state, clock }) : undefined;
+  if (access && (await access.store.hasKeys())) access.requireKeys();
   const adminKey = config.server.adminKey ? new AdminKey(config.server.adminKey) : undefined;
   const checkTarget = faultTargetCheck(config);
   const startedAt = clock.now();
+  const drain = new Drain();
   const server = createApp({
     engine,
     catalog,
     logger,
+    metrics,
     startedAt,
     bodyLimitBytes: config.server.bodyLimitBytes,
-    admin: { key: adminKey, faults, checkTarget, providers: config.providers, clock, logger },
+    maxMessages: config.server.maxMessages,
+    maxJsonDepth: config.server.maxJsonDepth,
+    http: config.server,
+    drain,
+    graceOver: drain.graceOver,
+    readiness: { state, drain, routes: routes.size + embeddingRoutes.size, startedAt, now: () => clock.now() },
+    access,
+    admin: {
+      key: adminKey,
+      faults,
+      checkTarget,
+      providers: config.providers,
+      clock,
+      logger,
+      keys: keyStore ? { store: keyStore, known: { routes: Object.keys(config.routes), providers: Object.keys(config.providers) }, clock, logger } : undefined,
+    },
     faultHeaders: { key: adminKey, checkTarget },
-    onRejected: (requestId, route, status, reason) => {
-      onRecord({ requestId, route, stream: false, startedAt: clock.now(), endedAt: clock.now(), status, degraded: false, attempts: [], rejected: reason });
+    onRejected: (requestId, route, status, reason, keyId) => {
+      onRecord({ requestId, route, stream: false, startedAt: clock.now(), endedAt: clock.now(), status, degraded: false, attempts: [], rejected: reason, ...(keyId ? { keyId } : {}) });
     },
   });
 
@@ -198,26 +268,43 @@ export async function startGateway(config: Config, options: GatewayOptions = {})
       server.off('error', reject);
       resolve();
     });
+  }).catch(async (error: unknown) => {
+    // A store built here from the config holds a Redis connection: do not leak it on a failed start.
+    if (!options.state) await state.close().catch(() => undefined);
+    throw error;
   });
   const port = (server.address() as AddressInfo).port;
   // Active health probes of open circuits (chat targets of the routes): only when configured.
   const prober = config.breakerProbes ? new HealthProber({ targets: routeTargets(routes.values()), breakers, clock, logger, config: config.breakerProbes }) : undefined;
   prober?.start();
+  // Credential rotation without a restart: only when the config came from a file (started after listen, so a failed start leaves no watcher).
+  const credentialWatch = options.watch ? watchCredentials(pools, config, logger, options.watch) : undefined;
   const host = config.server.host.includes(':') ? `[${config.server.host}]` : config.server.host;
+
+  const shutdown = async (graceMs: number): Promise<void> => {
+    credentialWatch?.close();
+    await prober?.stop();
+    logger.info({ grace_ms: graceMs, in_flight: drain.inFlightCount }, 'shutting down: draining requests in flight');
+    const drained = await drain.shutdown(server, graceMs);
+    logger.info({ in_flight: drained.inFlight, ended: drained.ended }, 'shut down');
+    await dispatcher.destroy().catch(() => undefined);
+    await requestLog?.close().catch(() => undefined);
+    await state.close();
+    await keyStore?.close().catch(() => undefined);
+    await flushLogs(logger);
+  };
+  let closing: Promise<void> | undefined;
 
   return {
     url: `http://${host}:${port}/v1`,
     port,
     config,
     logger,
-    async close() {
-      await prober?.stop();
-      await new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeAllConnections();
-      });
-      await dispatcher.destroy().catch(() => undefined);
-      await state.close();
+    requestLog,
+    keys: keyStore,
+    close(closeOptions: CloseOptions = {}) {
+      closing ??= shutdown(closeOptions.graceMs ?? 0);
+      return closing;
     },
   };
 }
@@ -227,4 +314,9 @@ function splitTargetId(id: string): { name: string; model: string } | undefined 
   const slash = id.indexOf('/');
   if (slash <= 0 || slash === id.length - 1) return undefined;
   return { name: id.slice(0, slash), model: id.slice(slash + 1) };
+}
+
+/** An error's message for a log line (connection strings never appear in driver messages we log). */
+function errorText(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
 }

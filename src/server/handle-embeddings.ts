@@ -1,5 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { ClientError } from '../engine/all-failed.js';
+import { admitEmbeddings, authenticate } from './auth.js';
 import { parseEmbeddingsRequest } from './embeddings-request.js';
 import { embeddingsResponseBody } from './embeddings-response.js';
 import { sendApiError, type InferenceDeps } from './handle-inference.js';
@@ -15,10 +16,18 @@ import { failureHeaders, servedHeaders } from './understudy-headers.js';
  */
 export async function handleEmbeddings(req: IncomingMessage, res: ServerResponse, requestId: string, deps: InferenceDeps): Promise<void> {
   const base = { 'x-request-id': requestId };
+  let keyId: string | undefined;
   const reject = (error: ClientError, route = '', headers: Record<string, string> = base): void => {
-    deps.onRejected(requestId, route, error.status, error.code ?? 'invalid_request');
+    deps.onRejected(requestId, route, error.status, error.code ?? 'invalid_request', keyId);
     sendApiError(res, openAIApi, error, headers);
   };
+  // The key first (headers only): a client without a valid one is refused before its body is read.
+  const auth = await authenticate(req.headers, deps.access);
+  keyId = auth.ok ? auth.caller.key?.id : auth.keyId;
+  if (!auth.ok) {
+    req.resume();
+    return reject(auth.error, '', { ...base, ...auth.headers });
+  }
   const body = await readBody(req, deps.bodyLimitBytes);
   if (!body.ok) {
     if (body.reason === 'too_large') {
@@ -29,15 +38,15 @@ export async function handleEmbeddings(req: IncomingMessage, res: ServerResponse
   const parsed = parseEmbeddingsRequest(body.body);
   if (!parsed.ok) return reject(parsed.error);
   const request = parsed.request;
-  const resolution = deps.catalog.resolveEmbeddings(request.model, request.fallback_models ?? []);
-  if (!resolution.ok) return reject(resolution.error, request.model);
+  const resolution = await admitEmbeddings(deps.access, auth.caller, deps.catalog, request);
+  if (!resolution.ok) return reject(resolution.error, request.model, { ...base, ...resolution.headers });
 
   const route = resolution.route;
   const cancel = new AbortController();
   res.once('close', () => {
     if (!res.writableFinished) cancel.abort();
   });
-  const result = await deps.engine.embed(route, request, { requestId, signal: cancel.signal });
+  const result = resolution.settle(await deps.engine.embed(route, request, { requestId, signal: cancel.signal, ...resolution.run }));
   if (result.type === 'error') {
     sendApiError(res, openAIApi, result.error, failureHeaders(requestId, route.name, result.attempts), result.attempts);
     return;

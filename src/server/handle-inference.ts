@@ -3,20 +3,32 @@ import type { ClientError } from '../engine/all-failed.js';
 import type { AttemptRecord } from '../engine/attempt.js';
 import type { Catalog } from '../engine/catalog.js';
 import type { Engine } from '../engine/engine.js';
+import type { KeyAccess } from '../keys/access.js';
+import { admitChat, authenticate } from './auth.js';
 import type { InboundApi } from './inbound/inbound-api.js';
 import { readBody } from './read-body.js';
 import { maxExtraCostHeader } from './request-options.js';
 import { badRequest, sendJson } from './respond.js';
 import { faultFromHeaders, type FaultHeaderDeps } from './fault-header.js';
 import { writeSse } from './sse-writer.js';
+import { bodyLimitError, requestLimitError } from './input-limits.js';
+import { onGraceOver, untilGraceOver } from './shutdown-stream.js';
 import { failureHeaders, servedHeaders } from './understudy-headers.js';
 
 export interface InferenceDeps {
   engine: Engine;
   catalog: Catalog;
   bodyLimitBytes: number;
+  /** `server.max_messages`: more messages than this is a 400. */
+  maxMessages: number;
+  /** `server.max_json_depth`: a body nested deeper is a 400, before it is parsed. */
+  maxJsonDepth: number;
+  /** Aborted when a shutdown's grace period ends: the engine stops and a stream ends with `shutting_down`. */
+  graceOver?: AbortSignal;
   /** Records a request rejected before the engine ran (bad input is still logged). */
-  onRejected: (requestId: string, route: string, status: number, reason: string) => void;
+  onRejected: (requestId: string, route: string, status: number, reason: string, keyId?: string) => void;
+  /** Virtual keys (auth.ts): who may call, what, how often; absent: open, as without keys. */
+  access?: KeyAccess | undefined;
   /** What `x-understudy-fault` headers need (the admin key); without it they are refused. */
   faultHeaders?: FaultHeaderDeps;
 }
@@ -28,10 +40,18 @@ export interface InferenceDeps {
  */
 export async function handleInference(api: InboundApi, req: IncomingMessage, res: ServerResponse, requestId: string, deps: InferenceDeps): Promise<void> {
   const base = { 'x-request-id': requestId };
+  let keyId: string | undefined;
   const reject = (error: ClientError, route = '', headers: Record<string, string> = base): void => {
-    deps.onRejected(requestId, route, error.status, error.code ?? 'invalid_request');
+    deps.onRejected(requestId, route, error.status, error.code ?? 'invalid_request', keyId);
     sendApiError(res, api, error, headers);
   };
+  // The key first (headers only): a client without a valid one is refused before its body is read.
+  const auth = await authenticate(req.headers, deps.access);
+  keyId = auth.ok ? auth.caller.key?.id : auth.keyId;
+  if (!auth.ok) {
+    req.resume();
+    return reject(auth.error, '', { ...base, ...auth.headers });
+  }
   const body = await readBody(req, deps.bodyLimitBytes);
   if (!body.ok) {
     if (body.reason === 'too_large') {
@@ -39,6 +59,8 @@ export async function handleInference(api: InboundApi, req: IncomingMessage, res
     }
     return;
   }
+  const tooDeep = bodyLimitError(body.body, deps.maxJsonDepth);
+  if (tooDeep) return reject(tooDeep);
   const injected = faultFromHeaders(req.headers, deps.faultHeaders);
   if (!injected.ok) return reject(injected.error);
   const costCap = maxExtraCostHeader(req.headers);
@@ -46,20 +68,24 @@ export async function handleInference(api: InboundApi, req: IncomingMessage, res
   const parsed = api.parse(body.body, req.headers);
   if (!parsed.ok) return reject(parsed.error);
   const request = parsed.request;
-  const resolution = deps.catalog.resolve(request.model, request.fallback_models ?? []);
-  if (!resolution.ok) return reject(resolution.error, request.model);
+  const tooMany = requestLimitError(request, deps.maxMessages);
+  if (tooMany) return reject(tooMany);
+  const resolution = await admitChat(deps.access, auth.caller, deps.catalog, request);
+  if (!resolution.ok) return reject(resolution.error, request.model, { ...base, ...resolution.headers });
 
   const route = resolution.route;
   const cancel = new AbortController();
   res.once('close', () => {
     if (!res.writableFinished) cancel.abort();
   });
+  onGraceOver(deps.graceOver, res, () => cancel.abort());
   const stream = request.stream === true;
   const session = req.headers['x-understudy-session'];
-  const result = await deps.engine.run(route, request, { requestId, stream, signal: cancel.signal, session: Array.isArray(session) ? session[0] : session,
+  const result = resolution.settle(await deps.engine.run(route, request, { requestId, stream, signal: cancel.signal, session: Array.isArray(session) ? session[0] : session,
     fault: injected.fault,
     maxExtraCost: costCap.value,
-  });
+    ...resolution.run,
+  }));
 
   if (result.type === 'error') {
     sendApiError(res, api, result.error, failureHeaders(requestId, route.name, result.attempts), result.attempts);
@@ -70,8 +96,8 @@ export async function handleInference(api: InboundApi, req: IncomingMessage, res
     sendJson(res, 200, api.responseBody(result.response, parsed.encoderOptions), headers);
     return;
   }
-  if (res.destroyed) {
-    // Start and stop the stream so the engine records the cancel and releases the upstream call.
+  if (res.destroyed || res.headersSent) {
+    // Gone, or already answered (a shutdown's 503): start and stop the stream so the engine records the cancel and releases the upstream call.
     for await (const _item of result.items) break;
     return;
   }
@@ -81,7 +107,7 @@ export async function handleInference(api: InboundApi, req: IncomingMessage, res
     'cache-control': 'no-cache',
     'x-accel-buffering': 'no',
   });
-  await writeSse(res, result.served, result.items, api.streamEncoder(parsed.encoderOptions));
+  await writeSse(res, result.served, untilGraceOver(result.items, deps.graceOver), api.streamEncoder(parsed.encoderOptions));
 }
 
 /** An error in the inbound API's shape, with Retry-After headers when the error carries a wait. */

@@ -43,7 +43,7 @@ export interface StateStore {
    * Atomically, across all `scopes`: when every scope has room for one more retry over `window`
    * (`hasRetryRoom` with `allowance`), counts one retry in bucket `window.bucket` of each and
    * returns true; otherwise changes nothing and returns false. Redis: one Lua script over the
-   * scopes' keys (hash-tagged into one slot on a cluster).
+   * scopes' keys (on a Redis Cluster they would need hash-tagging into one slot).
    */
   tryTakeRetry(scopes: readonly string[], window: BudgetWindow, allowance: RetryAllowance): Promise<boolean>;
   /** One scope's first attempts and retries over `window`. */
@@ -82,7 +82,22 @@ export interface StateStore {
   /** Adds `amount` to the current window's count without a check (e.g. output tokens known only after the answer). */
   addQuota(key: string, amount: number, windowMs: number, now: number): Promise<void>;
 
+  /**
+   * Readiness of the backend, for `/health/ready`. Optional: a store without it (the memory store)
+   * is always ready. `degraded`: a shared backend is unreachable and this instance runs on local
+   * state meanwhile (see docs/scaling.md).
+   */
+  health?(): StateHealth;
+
   close(): Promise<void>;
+}
+
+/** What `StateStore.health` reports. */
+export interface StateHealth {
+  backend: 'redis' | 'memory';
+  status: 'ok' | 'degraded';
+  /** Why it is degraded, for operators (never a secret: no URL). */
+  detail?: string;
 }
 
 /** What `consumeQuota` did, and where the window stands. */

@@ -21,6 +21,8 @@ export function requestLogFields(record: RequestRecord): Record<string, unknown>
   return {
     request_id: record.requestId,
     route: record.route,
+    // The virtual key's id, never the key.
+    ...(record.keyId ? { key_id: record.keyId } : {}),
     status: record.status,
     stream: record.stream,
     served_by: record.servedBy ?? null,

@@ -194,7 +194,9 @@ describe('POST /v1/embeddings', () => {
     });
     // The simulator honours dimensions; asking more than it serves (3072 cap) shows the check.
     const error = await rejected(h.client.embeddings.create({ model: 'embed', input: 'x', dimensions: 4096 }));
-    expect(error.status).toBe(503);
+    // No target accepts the parameter: the client's request must change (400, not a server failure).
+    expect(error.status).toBe(400);
+    expect(error.code).toBe('unsupported_parameter');
     expect(error.message).toContain('unsupported_parameter');
   });
 

@@ -62,6 +62,8 @@ export interface HarnessOptions {
   server?: Record<string, unknown>;
   /** `breaker:` as written in YAML (circuit breaker thresholds). */
   breaker?: Record<string, unknown>;
+  /** `store:` as written in YAML (the request log); none unless given. */
+  store?: Record<string, unknown>;
   /** `faults:` as written in YAML (game-day fault rules). */
   faults?: unknown[];
   /** Extra keys merged into a provider's YAML entry (e.g. `models:` capabilities and request overrides). */
@@ -134,6 +136,7 @@ export function useHarness(): (options: HarnessOptions) => Promise<Harness> {
       logging: { level: 'silent' },
       defaults: mergeDefaults(FAST_DEFAULTS, options.defaults ?? {}),
       ...(options.breaker ? { breaker: options.breaker } : {}),
+      ...(options.store ? { store: options.store } : {}),
       ...(options.faults ? { faults: options.faults } : {}),
       providers,
       routes: options.routes,

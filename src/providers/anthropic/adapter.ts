@@ -1,6 +1,7 @@
 import type { ChatRequest } from '../../canonical/chat.js';
 import { nativeRequest } from '../../canonical/native.js';
 import { capabilitiesFor } from '../capabilities.js';
+import { CredentialHeaders, CredentialPool, withCredential } from '../credentials.js';
 import type { Provider, ProviderDeps, ProviderSpec } from '../registry.js';
 import type { Capabilities, CallOptions, Target, UpstreamCall, UpstreamEvent } from '../target.js';
 import { callUpstream, type UpstreamBody } from '../upstream-http.js';
@@ -30,13 +31,11 @@ export function messagesUrl(baseUrl: string): URL {
 /** One Anthropic provider (account + endpoint); `target(model)` gives a Target for one of its models. */
 export function createAnthropicProvider(spec: ProviderSpec, deps: ProviderDeps): Provider {
   const url = messagesUrl(spec.baseUrl);
-  const headers: Record<string, string> = {
-    'content-type': 'application/json',
-    'anthropic-version': spec.apiVersion ?? ANTHROPIC_DEFAULT_VERSION,
-    ...spec.headers,
-  };
-  if (spec.apiKey) headers['x-api-key'] = spec.apiKey;
-  const secrets = spec.apiKey ? [spec.apiKey] : [];
+  const headers = new CredentialHeaders(
+    { 'content-type': 'application/json', 'anthropic-version': spec.apiVersion ?? ANTHROPIC_DEFAULT_VERSION, ...spec.headers },
+    (key) => ({ 'x-api-key': key }),
+  );
+  const pool = spec.credentials ?? CredentialPool.of(spec.apiKey, deps.now);
 
   async function call(request: ChatRequest, model: string, capabilities: Capabilities, options: CallOptions): Promise<UpstreamCall> {
     const upstreamStream = options.stream || spec.streamUpstream;
@@ -51,19 +50,23 @@ export function createAnthropicProvider(spec: ProviderSpec, deps: ProviderDeps):
       jsonTool: translated.jsonTool,
       passThrough: native ? (options.stream ? 'stream' : 'complete') : undefined,
     };
-    const out = await callUpstream({
-      url,
-      headers,
-      body: JSON.stringify(translated.body),
-      stream: upstreamStream,
-      signal: options.signal,
-      extraHeaders: options.headers,
-      dispatcher: deps.dispatcher,
-      now: deps.now,
-      secrets,
-      classifyHttpError,
-      forwardHeader: (name) => FORWARDED_HEADERS.includes(name) || name.startsWith(FORWARDED_PREFIX),
-      parse: (body, isSse) => (isSse ? parseAnthropicStream(body, context, secrets) : responseEvent(body, context)),
+    const body = JSON.stringify(translated.body);
+    const out = await withCredential(pool, (credential) => {
+      const secrets = pool.secrets;
+      return callUpstream({
+        url,
+        headers: headers.for(credential),
+        body,
+        stream: upstreamStream,
+        signal: options.signal,
+        extraHeaders: options.headers,
+        dispatcher: deps.dispatcher,
+        now: deps.now,
+        secrets,
+        classifyHttpError,
+        forwardHeader: (name) => FORWARDED_HEADERS.includes(name) || name.startsWith(FORWARDED_PREFIX),
+        parse: (response, isSse) => (isSse ? parseAnthropicStream(response, context, secrets) : responseEvent(response, context)),
+      });
     });
     if (translated.droppedParams.length > 0) out.droppedParams = translated.droppedParams;
     return out;

@@ -42,6 +42,7 @@ export function createAzureProvider(spec: ProviderSpec, deps: ProviderDeps): Pro
     name: spec.name,
     baseUrl: spec.baseUrl,
     apiKey: spec.apiKey,
+    ...(spec.credentials ? { credentials: spec.credentials } : {}),
     headers: spec.headers,
     streamUpstream: spec.streamUpstream,
     models: spec.models,

@@ -1,6 +1,7 @@
 import type { ChatRequest } from '../../canonical/chat.js';
 import type { EmbeddingRequest } from '../../canonical/embeddings.js';
 import { capabilitiesFor } from '../capabilities.js';
+import { CredentialHeaders, CredentialPool, withCredential } from '../credentials.js';
 import type { EmbedOptions, EmbeddingCall, EmbeddingTarget } from '../embedding-target.js';
 import type { Provider, ProviderDeps, ProviderSpec } from '../registry.js';
 import type { CallOptions, Capabilities, Target, UpstreamCall, UpstreamEvent } from '../target.js';
@@ -23,27 +24,31 @@ const FORWARDED_HEADERS = ['retry-after', 'x-request-id', 'x-goog-request-id'];
  */
 export function createGeminiProvider(spec: ProviderSpec, deps: ProviderDeps): Provider {
   const base = spec.baseUrl.replace(/\/+$/, '');
-  const headers: Record<string, string> = { 'content-type': 'application/json', ...spec.headers };
-  if (spec.apiKey) headers['x-goog-api-key'] = spec.apiKey;
-  const secrets = spec.apiKey ? [spec.apiKey] : [];
+  const headers = new CredentialHeaders({ 'content-type': 'application/json', ...spec.headers }, (key) => ({ 'x-goog-api-key': key }));
+  const pool = spec.credentials ?? CredentialPool.of(spec.apiKey, deps.now);
 
   async function call(request: ChatRequest, model: string, options: CallOptions): Promise<UpstreamCall> {
     const upstreamStream = options.stream || spec.streamUpstream;
     const { body, droppedParams } = toGeminiRequest(request, model, {});
     const ctx: ResponseContext = { model, created: Math.floor(deps.now() / 1000) };
-    const out = await callUpstream({
-      url: `${base}/${modelPath(model)}:${upstreamStream ? 'streamGenerateContent?alt=sse' : 'generateContent'}`,
-      headers,
-      body: JSON.stringify(body),
-      stream: upstreamStream,
-      signal: options.signal,
-      extraHeaders: options.headers,
-      dispatcher: deps.dispatcher,
-      now: deps.now,
-      secrets,
-      classifyHttpError,
-      forwardHeader: (name) => FORWARDED_HEADERS.includes(name),
-      parse: (response, isSse) => (isSse ? parseGeminiStream(response, ctx, secrets) : responseEvent(response, ctx, secrets)),
+    const url = `${base}/${modelPath(model)}:${upstreamStream ? 'streamGenerateContent?alt=sse' : 'generateContent'}`;
+    const text = JSON.stringify(body);
+    const out = await withCredential(pool, (credential) => {
+      const secrets = pool.secrets;
+      return callUpstream({
+        url,
+        headers: headers.for(credential),
+        body: text,
+        stream: upstreamStream,
+        signal: options.signal,
+        extraHeaders: options.headers,
+        dispatcher: deps.dispatcher,
+        now: deps.now,
+        secrets,
+        classifyHttpError,
+        forwardHeader: (name) => FORWARDED_HEADERS.includes(name),
+        parse: (response, isSse) => (isSse ? parseGeminiStream(response, ctx, secrets) : responseEvent(response, ctx, secrets)),
+      });
     });
     if (droppedParams.length > 0) out.droppedParams = droppedParams;
     return out;
@@ -52,18 +57,23 @@ export function createGeminiProvider(spec: ProviderSpec, deps: ProviderDeps): Pr
   /** `:embedContent` for one text, `:batchEmbedContents` for several. */
   async function embed(request: EmbeddingRequest, model: string, options: EmbedOptions): Promise<EmbeddingCall> {
     const translated = toGeminiEmbedRequest(request, model);
-    const out = await callUpstreamJson({
-      url: `${base}/${modelPath(model)}:${translated.method}`,
-      headers,
-      extraHeaders: options.headers,
-      body: JSON.stringify(translated.body),
-      signal: options.signal,
-      dispatcher: deps.dispatcher,
-      now: deps.now,
-      secrets,
-      classifyHttpError,
-      forwardHeader: (name) => FORWARDED_HEADERS.includes(name),
-      parse: (text) => parseGeminiEmbeddings(text, request, model, secrets),
+    const url = `${base}/${modelPath(model)}:${translated.method}`;
+    const body = JSON.stringify(translated.body);
+    const out = await withCredential(pool, (credential) => {
+      const secrets = pool.secrets;
+      return callUpstreamJson({
+        url,
+        headers: headers.for(credential),
+        extraHeaders: options.headers,
+        body,
+        signal: options.signal,
+        dispatcher: deps.dispatcher,
+        now: deps.now,
+        secrets,
+        classifyHttpError,
+        forwardHeader: (name) => FORWARDED_HEADERS.includes(name),
+        parse: (text) => parseGeminiEmbeddings(text, request, model, secrets),
+      });
     });
     const call: EmbeddingCall = { status: out.status, headers: out.headers, response: out.result };
     if (translated.droppedParams.length > 0) call.droppedParams = translated.droppedParams;

@@ -3,6 +3,7 @@ import type { ChatRequest } from '../../canonical/chat.js';
 import type { EmbeddingRequest } from '../../canonical/embeddings.js';
 import type { FailureDetails } from '../../canonical/failure.js';
 import { capabilitiesFor, type CapabilityOverrides } from '../capabilities.js';
+import { CredentialHeaders, CredentialPool, withCredential } from '../credentials.js';
 import type { EmbedOptions, EmbeddingCall, EmbeddingTarget } from '../embedding-target.js';
 import type { ProviderDeps, ProviderSpec } from '../registry.js';
 import type { Capabilities, CallOptions, Target, UpstreamCall, UpstreamEvent } from '../target.js';
@@ -36,6 +37,8 @@ export interface OpenAIProviderOptions {
   name: string;
   baseUrl: string;
   apiKey?: string;
+  /** A credential pool (round-robin, cooling, rotation); a pool of `apiKey` when unset. */
+  credentials?: CredentialPool;
   headers?: Record<string, string>;
   /** Stream from upstream even for non-streaming clients, so first-token/stall watchdogs protect them. */
   streamUpstream: boolean;
@@ -90,6 +93,7 @@ export function createOpenAIProvider(spec: ProviderSpec, deps: ProviderDeps): Op
     name: spec.name,
     baseUrl,
     apiKey: spec.apiKey,
+    ...(spec.credentials ? { credentials: spec.credentials } : {}),
     headers: spec.headers,
     streamUpstream: spec.streamUpstream,
     models: spec.models,
@@ -115,16 +119,15 @@ export function createUpstreamDispatcher(): Dispatcher {
 /** One OpenAI-wire provider; `target(model)` gives a Target for one of its models. */
 export class OpenAIProvider {
   private readonly wire: OpenAIWire;
-  private readonly headers: Record<string, string>;
-  private readonly secrets: string[];
+  private readonly headers: CredentialHeaders;
+  private readonly pool: CredentialPool;
   private readonly now: () => number;
 
   constructor(private readonly options: OpenAIProviderOptions) {
     this.wire = options.wire ?? openAIWire(options.baseUrl);
-    this.headers = { 'content-type': 'application/json', ...(options.headers ?? {}) };
-    if (options.apiKey) Object.assign(this.headers, this.wire.auth(options.apiKey));
-    this.secrets = options.apiKey ? [options.apiKey] : [];
     this.now = options.now ?? Date.now;
+    this.headers = new CredentialHeaders({ 'content-type': 'application/json', ...(options.headers ?? {}) }, this.wire.auth);
+    this.pool = options.credentials ?? CredentialPool.of(options.apiKey, this.now);
   }
 
   target(model: string): Target {
@@ -155,18 +158,22 @@ export class OpenAIProvider {
 
   private async embed(request: EmbeddingRequest, model: string, url: URL, options: EmbedOptions): Promise<EmbeddingCall> {
     const forwarded = this.wire.forwardedHeaders;
-    const out = await callUpstreamJson({
-      url,
-      headers: this.headers,
-      extraHeaders: options.headers,
-      body: JSON.stringify(toOpenAIEmbeddingsBody(request, model)),
-      signal: options.signal,
-      dispatcher: this.options.dispatcher,
-      now: this.now,
-      secrets: this.secrets,
-      classifyHttpError: this.wire.classifyHttpError,
-      forwardHeader: (name) => forwarded.includes(name),
-      parse: (text) => parseOpenAIEmbeddings(text, request, model, this.secrets),
+    const body = JSON.stringify(toOpenAIEmbeddingsBody(request, model));
+    const out = await withCredential(this.pool, (credential) => {
+      const secrets = this.pool.secrets;
+      return callUpstreamJson({
+        url,
+        headers: this.headers.for(credential),
+        extraHeaders: options.headers,
+        body,
+        signal: options.signal,
+        dispatcher: this.options.dispatcher,
+        now: this.now,
+        secrets,
+        classifyHttpError: this.wire.classifyHttpError,
+        forwardHeader: (name) => forwarded.includes(name),
+        parse: (text) => parseOpenAIEmbeddings(text, request, model, secrets),
+      });
     });
     return { status: out.status, headers: out.headers, response: out.result };
   }
@@ -174,25 +181,30 @@ export class OpenAIProvider {
   private call(request: ChatRequest, model: string, url: URL, options: CallOptions): Promise<UpstreamCall> {
     const upstreamStream = options.stream || this.options.streamUpstream;
     const forwarded = this.wire.forwardedHeaders;
-    return callUpstream({
-      url,
-      headers: this.headers,
-      body: JSON.stringify(toOpenAIBody(request, model, upstreamStream)),
-      stream: upstreamStream,
-      signal: options.signal,
-      extraHeaders: options.headers,
-      dispatcher: this.options.dispatcher,
-      now: this.now,
-      secrets: this.secrets,
-      classifyHttpError: this.wire.classifyHttpError,
-      forwardHeader: (name) => forwarded.includes(name),
-      parse: (body, isSse, headers) =>
-        isSse
-          ? parseOpenAIStream(body, this.secrets, {
-              fallbackIdentity: this.fallbackIdentity(model, headers),
-              separateUsage: options.stream && request.stream_options?.include_usage === true,
-            })
-          : responseEvent(body),
+    const body = JSON.stringify(toOpenAIBody(request, model, upstreamStream));
+    return withCredential(this.pool, (credential) => {
+      // Read after the key was picked: every key the pool has held, this one included.
+      const secrets = this.pool.secrets;
+      return callUpstream({
+        url,
+        headers: this.headers.for(credential),
+        body,
+        stream: upstreamStream,
+        signal: options.signal,
+        extraHeaders: options.headers,
+        dispatcher: this.options.dispatcher,
+        now: this.now,
+        secrets,
+        classifyHttpError: this.wire.classifyHttpError,
+        forwardHeader: (name) => forwarded.includes(name),
+        parse: (response, isSse, headers) =>
+          isSse
+            ? parseOpenAIStream(response, secrets, {
+                fallbackIdentity: this.fallbackIdentity(model, headers),
+                separateUsage: options.stream && request.stream_options?.include_usage === true,
+              })
+            : responseEvent(response),
+      });
     });
   }
 

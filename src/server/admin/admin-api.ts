@@ -16,6 +16,7 @@ import { readBody } from '../read-body.js';
 import { badRequest, sendJson } from '../respond.js';
 import { presentedAdminKey, type AdminKey } from './admin-key.js';
 import { faultView, wireFault } from './fault-json.js';
+import { handleKeysAdmin, type KeysAdminDeps } from './keys-api.js';
 
 export interface AdminDeps {
   /** `server.admin_key`; undefined: the admin API answers 404 to everything. */
@@ -26,10 +27,12 @@ export interface AdminDeps {
   providers: Record<string, ProviderConfig>;
   clock: Clock;
   logger: Logger;
+  /** `/admin/keys` (virtual keys); absent: those paths answer 404 keys_disabled. */
+  keys?: KeysAdminDeps | undefined;
 }
 
 const ADMIN_BODY_LIMIT_BYTES = 64 * 1024;
-const ADMIN_PATHS = 'GET /admin/faults, POST /admin/faults and DELETE /admin/faults/{id}';
+const ADMIN_PATHS = 'GET /admin/faults, POST /admin/faults, DELETE /admin/faults/{id}, GET /admin/keys, POST /admin/keys, GET /admin/keys/{id} and DELETE /admin/keys/{id}';
 
 /** A config `faults:` entry, plus how long it lasts. */
 const addFaultSchema = faultRuleSchema.extend({ duration_ms: z.number().int().positive().optional() });
@@ -52,6 +55,7 @@ export async function handleAdmin(req: IncomingMessage, res: ServerResponse, req
     return fail({ status: 401, message, type: 'invalid_request_error', code: 'invalid_admin_key', param: null }, { ...base, 'www-authenticate': 'Bearer realm="understudy-admin"' });
   }
   const [, , resource, id, ...rest] = path.split('/');
+  if (resource === 'keys' && id !== '' && rest.length === 0) return handleKeysAdmin(req, res, requestId, path, id, deps.keys);
   if (resource !== 'faults' || id === '' || rest.length > 0) {
     return fail(badRequest(`Unknown admin path ${path}. The admin API serves ${ADMIN_PATHS}.`, 'not_found', null, 404));
   }
