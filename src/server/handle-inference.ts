@@ -4,16 +4,16 @@ import type { AttemptRecord } from '../engine/attempt.js';
 import type { Catalog } from '../engine/catalog.js';
 import type { Engine } from '../engine/engine.js';
 import type { KeyAccess } from '../keys/access.js';
-import { admitChat, authenticate } from './auth.js';
+import { admitChat } from './auth.js';
 import type { InboundApi } from './inbound/inbound-api.js';
-import { readBody } from './read-body.js';
 import { maxExtraCostHeader } from './request-options.js';
-import { badRequest, sendJson } from './respond.js';
+import { sendJson } from './respond.js';
 import { faultFromHeaders, type FaultHeaderDeps } from './fault-header.js';
 import { writeSse } from './sse-writer.js';
-import { bodyLimitError, requestLimitError } from './input-limits.js';
+import { requestLimitError } from './input-limits.js';
 import { onGraceOver, untilGraceOver } from './shutdown-stream.js';
 import { failureHeaders, servedHeaders } from './understudy-headers.js';
+import { readAuthenticatedBody } from './read-request.js';
 
 export interface InferenceDeps {
   engine: Engine;
@@ -39,38 +39,19 @@ export interface InferenceDeps {
  * own wire format.
  */
 export async function handleInference(api: InboundApi, req: IncomingMessage, res: ServerResponse, requestId: string, deps: InferenceDeps): Promise<void> {
-  const base = { 'x-request-id': requestId };
-  let keyId: string | undefined;
-  const reject = (error: ClientError, route = '', headers: Record<string, string> = base): void => {
-    deps.onRejected(requestId, route, error.status, error.code ?? 'invalid_request', keyId);
-    sendApiError(res, api, error, headers);
-  };
-  // The key first (headers only): a client without a valid one is refused before its body is read.
-  const auth = await authenticate(req.headers, deps.access);
-  keyId = auth.ok ? auth.caller.key?.id : auth.keyId;
-  if (!auth.ok) {
-    req.resume();
-    return reject(auth.error, '', { ...base, ...auth.headers });
-  }
-  const body = await readBody(req, deps.bodyLimitBytes);
-  if (!body.ok) {
-    if (body.reason === 'too_large') {
-      reject(badRequest(`The request body exceeds the limit of ${deps.bodyLimitBytes} bytes.`, 'request_too_large', null, 413), '', { ...base, connection: 'close' });
-    }
-    return;
-  }
-  const tooDeep = bodyLimitError(body.body, deps.maxJsonDepth);
-  if (tooDeep) return reject(tooDeep);
+  const read = await readAuthenticatedBody(api, req, res, requestId, deps);
+  if (!read) return;
+  const { caller, body, base, reject } = read;
   const injected = faultFromHeaders(req.headers, deps.faultHeaders);
   if (!injected.ok) return reject(injected.error);
   const costCap = maxExtraCostHeader(req.headers);
   if (!costCap.ok) return reject(costCap.error);
-  const parsed = api.parse(body.body, req.headers);
+  const parsed = api.parse(body, req.headers);
   if (!parsed.ok) return reject(parsed.error);
   const request = parsed.request;
   const tooMany = requestLimitError(request, deps.maxMessages);
   if (tooMany) return reject(tooMany);
-  const resolution = await admitChat(deps.access, auth.caller, deps.catalog, request);
+  const resolution = await admitChat(deps.access, caller, deps.catalog, request);
   if (!resolution.ok) return reject(resolution.error, request.model, { ...base, ...resolution.headers });
 
   const route = resolution.route;
